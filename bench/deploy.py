@@ -1,0 +1,88 @@
+"""Deploy speed, side by side in one run on fresh disposable servers (warm apt cache):
+
+  cold   fresh server -> deployed -> verified by the testinfra suite (pyinfra CLI)
+  warm   the same deploy again on the provisioned server (must report zero changes)
+  shell  the same work as one plain shell script over SSH, on another fresh server
+
+    sudo .venv/bin/python bench/deploy.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from servers.fleet import Fleet  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+# What deploy.py does for PostgreSQL on Debian 12 with the defaults, written as plain shell.
+SHELL = r"""set -e
+mkdir -p /etc/postgresql-common/createcluster.d
+echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/00-pgdeploy.conf
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 procps >/dev/null
+pg_createcluster 15 main --port 5432 --locale C.UTF-8 --encoding UTF8 -- --data-checksums >/dev/null
+printf "listen_addresses = 'localhost'\nport = 5432\n" > /etc/postgresql/15/main/conf.d/50-pgdeploy.conf
+systemctl enable --now postgresql@15-main
+"""
+
+
+def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.monotonic()
+    proc = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, **kwargs)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return elapsed, proc
+
+
+def one_round(fleet: Fleet) -> dict[str, float]:
+    deployed, plain = fleet.servers
+    inventory = fleet.inventory
+    pyinfra = [str(BIN / "pyinfra"), "-y", "--json", "--limit", deployed.name, str(inventory), "deploy.py"]
+    verify = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/server", f"--hosts=ssh://{deployed.name}",
+              f"--ssh-config={fleet.ssh_config}", f"--inventory={inventory}"]
+    shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, "bash -s"], input=SHELL)
+    deploy_s, _ = timed(pyinfra)
+    verify_s, _ = timed(verify)
+    warm_s, warm = timed(pyinfra)
+    changes = json.loads(warm.stdout)["results"]["totals"]["success"]
+    if changes:
+        sys.exit(f"warm re-run reported {changes} change(s); expected zero")
+    return {"shell": shell_s, "deploy": deploy_s, "verify": verify_s, "cold": deploy_s + verify_s, "warm": warm_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=1, help="fresh server pairs to measure")
+    args = parser.parse_args()
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="bench-deploy-") as run_dir:
+        fleet = Fleet(Path(run_dir), log=lambda *_: None)
+        try:
+            for _ in range(args.rounds):
+                fleet.up(["bookworm", "bookworm"])
+                rounds.append(one_round(fleet))
+                fleet.down()
+        finally:
+            fleet.down()
+    med = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    print(f"rounds: {len(rounds)} (median)")
+    print(f"plain shell, same work:         {med['shell']:6.1f} s")
+    print(f"pyinfra deploy, cold:           {med['deploy']:6.1f} s   ({med['deploy'] / med['shell']:.2f}x shell)")
+    print(f"cold + testinfra verification:  {med['cold']:6.1f} s   ({med['cold'] / med['shell']:.2f}x shell)")
+    print(f"warm re-run (zero changes):     {med['warm']:6.1f} s   ({med['warm'] / med['deploy']:.2f}x cold)")
+
+
+if __name__ == "__main__":
+    main()

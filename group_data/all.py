@@ -1,0 +1,24 @@
+"""Every setting this project reads from inventory data, with its default.
+
+This is the one place defaults live. Override any of them per environment in the inventory
+(`inventories/prod.py`, as host or group data) or in another `group_data/<group>.py`.
+Every key is validated (pgcore.settings) before any host is touched: a typo, a wrong type or
+an impossible value stops the deploy with a one-line reason.
+"""
+
+# -- PostgreSQL itself ------------------------------------------------------------------------
+# Major version to install. None: the distribution's own (Debian 12: 15, Debian 13: 17).
+postgres_major = None
+# Where packages come from: "debian" (the distribution) or "pgdg" (apt.postgresql.org,
+# signed-by the key that Debian's postgresql-common ships; any supported major on any suite).
+postgres_apt_source = "debian"
+# PGDG repository URL, used only with postgres_apt_source = "pgdg".
+postgres_pgdg_url = "https://apt.postgresql.org/pub/repos/apt"
+# Cluster name (Debian's pg_createcluster), listen addresses and port.
+postgres_cluster = "main"
+postgres_listen_addresses = ["localhost"]
+postgres_port = 5432
+# initdb settings; fixed once the cluster exists.
+postgres_locale = "C.UTF-8"
+postgres_encoding = "UTF8"
+postgres_data_checksums = True

@@ -1,0 +1,1 @@
+"""pyinfra facts and operations this project adds, shaped like pyinfra's own."""

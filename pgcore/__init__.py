@@ -1,0 +1,1 @@
+"""Pure logic of the deploy (validation, planning, calculations). Never imports pyinfra."""

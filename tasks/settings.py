@@ -1,0 +1,22 @@
+"""Inventory data, validated for every host before any operation is collected or run."""
+
+from __future__ import annotations
+
+from pyinfra import host, inventory
+from pyinfra.api.exceptions import PyinfraError
+from pyinfra.facts.server import LinuxDistribution
+
+from pgcore import settings as schema
+
+
+def current() -> dict:
+    """This host's validated settings. A problem on any host stops the whole deploy here,
+    while pyinfra is still collecting operations, so no host has been changed."""
+    found = [f"{h.name}: {problem}" for h in inventory for problem in schema.problems(h.data.dict())]
+    if found:
+        raise PyinfraError("invalid inventory data:\n" + "\n".join(found))
+    release = host.get_fact(LinuxDistribution)["release_meta"].get("VERSION_ID", "")
+    try:
+        return schema.resolve(host.data.dict(), release, host.name)
+    except schema.SettingsError as error:
+        raise PyinfraError(f"{host.name}: {error}") from None

@@ -1,0 +1,94 @@
+"""End-to-end fixtures: real disposable servers, the real pyinfra CLI over SSH.
+
+One session boots one bookworm and one trixie server; test modules run in file-name order,
+so the ones that need a never-deployed server (test_0*) run before the first deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from servers import network
+from servers.fleet import Fleet
+from servers.paths import BRIDGE
+from servers.process import is_ours
+
+PROJECT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SUITES = ["bookworm", "trixie"]
+
+
+@dataclass
+class Run:
+    """One pyinfra CLI run: its exit code, its --json results and its log (stderr)."""
+    rc: int
+    results: dict
+    log: str
+
+    @property
+    def changed(self) -> int:
+        return self.results["totals"]["success"]
+
+    @property
+    def errors(self) -> int:
+        return self.results["totals"]["error"]
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.fail("the end-to-end suite boots containers and must run as root")
+    fleet = Fleet(tmp_path_factory.mktemp("servers"))
+    fleet.up(SUITES)
+    servers = list(fleet.servers)
+    yield fleet
+    fleet.down()
+    # Nothing may be left behind, even when tests failed.
+    leftovers = [s.name for s in servers if is_ours(s.pid, s.marker) or Path(s.root).is_mount()
+                 or os.path.exists(f"/run/netns/{s.netns}")]
+    assert not leftovers, f"servers left behind: {leftovers}"
+    assert network.ip("link", "show", BRIDGE, check=False).returncode != 0, "bridge left behind"
+    assert not is_ours(fleet.proxy_pid, "apt-cacher-ng") if fleet.proxy_pid else True
+
+
+def pyinfra(inventory: Path | str, deploy: str = "deploy.py", *args: str, env: dict | None = None) -> Run:
+    proc = subprocess.run([str(BIN / "pyinfra"), "-y", "--json", *args, str(inventory), deploy],
+                          cwd=PROJECT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    try:
+        results = json.loads(proc.stdout).get("results", {}) if proc.stdout.strip() else {}
+    except json.JSONDecodeError:
+        results = {}
+    return Run(proc.returncode, results, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def run_pyinfra(fleet):
+    """Run the real pyinfra CLI against the session's servers (or another inventory)."""
+    def run(*args: str, inventory: Path | str | None = None, deploy: str = "deploy.py",
+            env: dict | None = None) -> Run:
+        return pyinfra(inventory or fleet.inventory, deploy, *args, env=env)
+    return run
+
+
+@pytest.fixture(scope="session")
+def deployed(fleet, run_pyinfra) -> Run:
+    """The first, cold deploy of every server."""
+    run = run_pyinfra()
+    assert run.rc == 0, run.log[-3000:]
+    return run
+
+
+def server_suite(fleet: Fleet, *args: str) -> subprocess.CompletedProcess:
+    """The user-facing testinfra suite (tests/server), run as a user would against the servers."""
+    hosts = ",".join(f"ssh://{s.name}" for s in fleet.servers)
+    return subprocess.run(
+        [str(BIN / "pytest"), "-p", "no:cacheprovider", "-q", str(PROJECT / "tests/server"),
+         f"--hosts={hosts}", f"--ssh-config={fleet.ssh_config}", f"--inventory={fleet.inventory}", *args],
+        cwd=PROJECT, capture_output=True, text=True)

@@ -1,0 +1,41 @@
+"""Bad inventory data stops the deploy with one line per problem, before any host changes.
+
+These run before the first deploy, on never-provisioned servers, so "nothing changed" is
+checked against a pristine system: no package installed, no file written.
+"""
+
+import re
+import textwrap
+
+import pytest
+
+FINGERPRINT = ("dpkg-query -W -f '${Package} ${Version}\\n' | md5sum; "
+               "find /etc /var/lib/postgresql /usr/lib/postgresql -xdev -printf '%p %s %T@\\n' 2>/dev/null | sort | md5sum")
+
+
+def bad_inventory(tmp_path, fleet, **data):
+    path = tmp_path / "bad.py"
+    path.write_text(textwrap.dedent(f"""
+        import runpy
+        servers = [(name, {{**host_data, **{data!r}}})
+                   for name, host_data in runpy.run_path({str(fleet.inventory)!r})["servers"]]
+    """))
+    return path
+
+
+@pytest.mark.parametrize("data, reason", [
+    ({"postgres_prot": 5433}, "unknown setting 'postgres_prot' (did you mean 'postgres_port'?)"),
+    ({"postgres_port": "5432"}, "postgres_port must be an integer, got str '5432'"),
+    ({"postgres_port": 99999}, "postgres_port must be between 1 and 65535, got 99999"),
+    ({"postgres_major": 12}, "postgres_major must be one of 13, 14, 15, 16, 17, 18, got 12"),
+    ({"postgres_major": 16}, "but Debian"),
+])
+def test_bad_data_stops_before_any_change(tmp_path, fleet, run_pyinfra, data, reason):
+    before = [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers]
+    run = run_pyinfra(inventory=bad_inventory(tmp_path, fleet, **data))
+    assert run.rc != 0
+    assert reason in run.log
+    # One line per problem, naming the host it is about.
+    assert any(re.search(r"\bpg[12]: ", line) and reason in line for line in run.log.splitlines())
+    assert "Beginning operation run" not in run.log
+    assert [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers] == before

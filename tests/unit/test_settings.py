@@ -1,0 +1,87 @@
+"""Inventory validation: every bad input gets one line that names the setting."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+from pgcore import settings as schema
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def defaults() -> dict:
+    data = runpy.run_path(str(PROJECT / "group_data/all.py"))
+    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+
+def test_group_data_documents_exactly_the_schema(defaults):
+    assert set(defaults) == set(schema.SCHEMA)
+
+
+def test_defaults_are_valid(defaults):
+    assert schema.problems(defaults) == []
+
+
+def test_unknown_key_names_the_closest_valid_one(defaults):
+    [line] = schema.problems({**defaults, "postgres_prot": 5433})
+    assert line == "unknown setting 'postgres_prot' (did you mean 'postgres_port'?)"
+
+
+def test_unknown_key_without_a_close_match(defaults):
+    assert schema.problems({**defaults, "zzz": 1}) == ["unknown setting 'zzz'"]
+
+
+def test_connector_and_pyinfra_keys_are_not_ours(defaults):
+    assert schema.problems({**defaults, "ssh_hostname": "x", "_sudo": True, "local_x": 1}) == []
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("postgres_port", "5432", "postgres_port must be an integer, got str '5432'"),
+    ("postgres_port", True, "postgres_port must be an integer, got bool True"),
+    ("postgres_port", 0, "postgres_port must be between 1 and 65535, got 0"),
+    ("postgres_port", 70000, "postgres_port must be between 1 and 65535, got 70000"),
+    ("postgres_major", 11, "postgres_major must be one of 13, 14, 15, 16, 17, 18, got 11"),
+    ("postgres_major", "15", "postgres_major must be an integer, got str '15'"),
+    ("postgres_apt_source", "ppa", "postgres_apt_source must be one of 'debian', 'pgdg', got 'ppa'"),
+    ("postgres_listen_addresses", "localhost", "postgres_listen_addresses must be a non-empty list of addresses, got 'localhost'"),
+    ("postgres_listen_addresses", ["10.0.0.300"], "postgres_listen_addresses '10.0.0.300' is not an IP address, '*' or 'localhost'"),
+    ("postgres_data_checksums", "yes", "postgres_data_checksums must be true or false, got str 'yes'"),
+    ("postgres_cluster", "Main Cluster", "postgres_cluster must be a cluster name, got 'Main Cluster'"),
+    ("postgres_pgdg_url", "ftp://x", "postgres_pgdg_url must be an http(s) URL, got 'ftp://x'"),
+])
+def test_bad_values_get_one_line(defaults, key, value, reason):
+    assert schema.problems({**defaults, key: value}) == [reason]
+
+
+def test_missing_setting(defaults):
+    del defaults["postgres_port"]
+    assert schema.problems(defaults) == ["missing setting 'postgres_port' (is group_data/all.py loaded?)"]
+
+
+def test_validate_raises_with_host_prefix(defaults):
+    with pytest.raises(schema.SettingsError, match=r"^db1: unknown setting 'x'$"):
+        schema.validate({**defaults, "x": 1}, host="db1")
+
+
+@pytest.mark.parametrize("source, major, release, expected", [
+    ("debian", None, "12.15", 15),
+    ("debian", None, "13.8", 17),
+    ("debian", 15, "12", 15),
+    ("pgdg", 16, "12", 16),
+    ("pgdg", None, "12", 18),
+])
+def test_major_resolution(defaults, source, major, release, expected):
+    data = {**defaults, "postgres_apt_source": source, "postgres_major": major}
+    assert schema.resolve(data, release)["postgres_major"] == expected
+
+
+@pytest.mark.parametrize("major, release, message", [
+    (16, "12", "postgres_major = 16, but Debian 12 ships 15; set postgres_apt_source = 'pgdg' for other majors"),
+    (None, "11.9", "Debian 11.9 is not supported with postgres_apt_source = 'debian'; use one of Debian 12, 13 or 'pgdg'"),
+])
+def test_major_the_distribution_cannot_provide(defaults, major, release, message):
+    with pytest.raises(schema.SettingsError) as error:
+        schema.resolve({**defaults, "postgres_major": major}, release)
+    assert str(error.value) == message
