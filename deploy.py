@@ -1,8 +1,11 @@
 """A server's life, in order: `pyinfra inventories/<env>.py deploy.py`."""
 
-from tasks import postgresql, settings
+from tasks import database, pgvector, postgresql, settings
 
 config = settings.current()
 
 postgresql.install(config)
+pgvector.build(config)
 postgresql.cluster(config)
+database.create(config)
+pgvector.enable(config)

@@ -3,6 +3,7 @@
   cold   fresh server -> deployed -> verified by the testinfra suite (pyinfra CLI)
   warm   the same deploy again on the provisioned server (must report zero changes)
   shell  the same work as one plain shell script over SSH, on another fresh server
+  pgvector  what the pgvector steps add: deploy.py against the same deploy without them
 
     sudo .venv/bin/python bench/deploy.py [--rounds N]
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -22,8 +25,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from servers.fleet import Fleet  # noqa: E402
+from servers.paths import PROXY_URL  # noqa: E402
 
 BIN = Path(sys.executable).parent
+INVENTORY = PROJECT / "inventories/local.py"
 
 # What deploy.py does for PostgreSQL on Debian 12 with the defaults, written as plain shell.
 SHELL = r"""set -e
@@ -31,9 +36,17 @@ mkdir -p /etc/postgresql-common/createcluster.d
 echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/00-pgdeploy.conf
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 procps >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential postgresql-server-dev-15 curl >/dev/null
+mkdir -p /var/tmp/pgv && cd /var/tmp/pgv
+http_proxy=$PROXY curl -fsSL -o pgv.tgz "$SOURCE"
+echo "$SHA256  pgv.tgz" | sha256sum -c --quiet
+tar xzf pgv.tgz --strip-components=1 && make -j"$(nproc)" OPTFLAGS="" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null 2>&1
+make install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
 pg_createcluster 15 main --port 5432 --locale C.UTF-8 --encoding UTF8 -- --data-checksums >/dev/null
 printf "listen_addresses = 'localhost'\nport = 5432\n" > /etc/postgresql/15/main/conf.d/50-pgdeploy.conf
 systemctl enable --now postgresql@15-main
+runuser -u postgres -- createdb chat
+runuser -u postgres -- psql -q -d chat -c 'CREATE EXTENSION vector'
 """
 
 
@@ -46,20 +59,32 @@ def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProc
     return elapsed, proc
 
 
-def one_round(fleet: Fleet) -> dict[str, float]:
-    deployed, plain = fleet.servers
-    inventory = fleet.inventory
-    pyinfra = [str(BIN / "pyinfra"), "-y", "--json", "--limit", deployed.name, str(inventory), "deploy.py"]
-    verify = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/server", f"--hosts=ssh://{deployed.name}",
-              f"--ssh-config={fleet.ssh_config}", f"--inventory={inventory}"]
-    shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, "bash -s"], input=SHELL)
-    deploy_s, _ = timed(pyinfra)
-    verify_s, _ = timed(verify)
-    warm_s, warm = timed(pyinfra)
+def pyinfra(server: str, deploy: str) -> list[str]:
+    return [str(BIN / "pyinfra"), "-y", "--json", "--limit", server, str(INVENTORY), deploy]
+
+
+def deploy_twice(server: str, deploy: str) -> tuple[float, float]:
+    """Cold then warm; the warm run must report zero changes."""
+    cold_s, _ = timed(pyinfra(server, deploy))
+    warm_s, warm = timed(pyinfra(server, deploy))
     changes = json.loads(warm.stdout)["results"]["totals"]["success"]
     if changes:
-        sys.exit(f"warm re-run reported {changes} change(s); expected zero")
-    return {"shell": shell_s, "deploy": deploy_s, "verify": verify_s, "cold": deploy_s + verify_s, "warm": warm_s}
+        sys.exit(f"warm re-run of {deploy} reported {changes} change(s); expected zero")
+    return cold_s, warm_s
+
+
+def one_round(fleet: Fleet) -> dict[str, float]:
+    deployed, plain, without = fleet.servers
+    settings = runpy.run_path(str(PROJECT / "group_data/all.py"))
+    source = runpy.run_path(str(INVENTORY))["servers"][0][1]["pgvector_source"]
+    env = f"PROXY={PROXY_URL} SHA256={settings['pgvector_sha256']} SOURCE={source.format(version=settings['pgvector_version'])}"
+    shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, f"{env} bash -s"], input=SHELL)
+    deploy_s, warm_s = deploy_twice(deployed.name, "deploy.py")
+    verify_s, _ = timed([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/server",
+                         f"--hosts=ssh://{deployed.name}", f"--ssh-config={fleet.ssh_config}", f"--inventory={INVENTORY}"])
+    bare_s, bare_warm_s = deploy_twice(without.name, "bench/deploys/without_pgvector.py")
+    return {"shell": shell_s, "deploy": deploy_s, "verify": verify_s, "cold": deploy_s + verify_s, "warm": warm_s,
+            "pgvector_cold": deploy_s - bare_s, "pgvector_warm": warm_s - bare_warm_s}
 
 
 def main() -> None:
@@ -68,10 +93,11 @@ def main() -> None:
     args = parser.parse_args()
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as run_dir:
+        os.environ["SERVERS_RUN_DIR"] = run_dir  # read by inventories/local.py
         fleet = Fleet(Path(run_dir), log=lambda *_: None)
         try:
             for _ in range(args.rounds):
-                fleet.up(["bookworm", "bookworm"])
+                fleet.up(["bookworm"] * 3)
                 rounds.append(one_round(fleet))
                 fleet.down()
         finally:
@@ -82,6 +108,8 @@ def main() -> None:
     print(f"pyinfra deploy, cold:           {med['deploy']:6.1f} s   ({med['deploy'] / med['shell']:.2f}x shell)")
     print(f"cold + testinfra verification:  {med['cold']:6.1f} s   ({med['cold'] / med['shell']:.2f}x shell)")
     print(f"warm re-run (zero changes):     {med['warm']:6.1f} s   ({med['warm'] / med['deploy']:.2f}x cold)")
+    print(f"pgvector steps add, cold:       {med['pgvector_cold']:6.1f} s")
+    print(f"pgvector steps add, warm:       {med['pgvector_warm']:6.1f} s")
 
 
 if __name__ == "__main__":

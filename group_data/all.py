@@ -22,3 +22,17 @@ postgres_port = 5432
 postgres_locale = "C.UTF-8"
 postgres_encoding = "UTF8"
 postgres_data_checksums = True
+
+# -- The application database --------------------------------------------------------------
+app_database = "chat"
+
+# -- pgvector, built from pinned, checksummed source ----------------------------------------
+pgvector_version = "0.8.0"
+pgvector_sha256 = "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0"
+# A URL the server downloads, or a file on the control machine that is uploaded.
+# "{version}" is replaced with pgvector_version.
+pgvector_source = "https://github.com/pgvector/pgvector/archive/refs/tags/v{version}.tar.gz"
+
+# -- The servers' own network -----------------------------------------------------------------
+# HTTP proxy for downloads made on the server (the pgvector source); None: direct.
+http_proxy = None

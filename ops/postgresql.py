@@ -3,6 +3,8 @@ pyinfra's own. pyinfra has no operation for creating a cluster with initdb optio
 
 from __future__ import annotations
 
+import shlex
+
 from pyinfra import host
 from pyinfra.api import FactBase, StringCommand, operation
 
@@ -73,3 +75,54 @@ def cluster(version: int, cluster_name: str = "main", port: int = 5432, locale: 
         args += ["--", "--data-checksums"]
     yield StringCommand(*args)
     clusters[key] = {"port": port, "status": "down", "checksums": data_checksums}
+
+
+def psql(port: int, database: str = "postgres") -> str:
+    """psql as the postgres superuser over the local socket (peer auth), failing on any error.
+    `database` is quoted for the shell unless it is a shell variable such as "$db"."""
+    target = f'"{database}"' if database.startswith("$") else shlex.quote(database)
+    return f"runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -p {int(port)} -d {target}"
+
+
+class PostgresExtensions(FactBase):
+    """
+    The extensions installed in one database, with their versions.
+
+    .. code:: python
+
+        {"plpgsql": "1.0", "vector": "0.8.0"}
+    """
+
+    default = dict
+
+    def command(self, database: str, port: int = 5432) -> str:
+        # A database that does not exist yet has no extensions.
+        return (f"{psql(port, database)} -F ' ' -c 'SELECT extname, extversion FROM pg_extension' "
+                f"2>/dev/null || true")
+
+    def process(self, output):
+        return dict(line.split(" ", 1) for line in output if " " in line)
+
+
+@operation()
+def extension(database: str, extension_name: str, port: int = 5432):
+    """
+    Create an extension in a database, as the superuser, if it is not there.
+
+    + database: the database
+    + extension_name: the extension, e.g. "vector"
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        postgresql.extension(name="Create pgvector", database="chat", extension_name="vector")
+    """
+    extensions = host.get_fact(PostgresExtensions, database=database, port=port)
+    if extension_name in extensions:
+        host.noop(f"extension {extension_name} exists in {database}")
+        return
+    sql = f'CREATE EXTENSION IF NOT EXISTS "{extension_name}"'
+    yield f"{psql(port, database)} -c {shlex.quote(sql)}"
+    extensions[extension_name] = "?"

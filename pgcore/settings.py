@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -72,6 +73,14 @@ def _listen_addresses(value) -> str | None:
     return None
 
 
+def _source(value) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "is missing: give a URL or a file on the control machine"
+    if re.match(r"^[a-z]+://", value):
+        return None if re.match(r"^https?://\S+$", value) else f"must be an http(s) URL or a file, got {value!r}"
+    return None
+
+
 INTEGER = _type(int, what="an integer")
 STRING = _type(str, what="a string")
 
@@ -85,6 +94,11 @@ SCHEMA: dict[str, Setting] = {
     "postgres_locale": Setting(_all(STRING, _pattern(r"[A-Za-z0-9_.@-]+", "a locale name"))),
     "postgres_encoding": Setting(_all(STRING, _pattern(r"[A-Za-z0-9_]+", "an encoding name"))),
     "postgres_data_checksums": Setting(_type(bool, what="true or false")),
+    "app_database": Setting(_all(STRING, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier"))),
+    "pgvector_version": Setting(_all(STRING, _pattern(r"\d+\.\d+\.\d+", "a version like 0.8.0"))),
+    "pgvector_sha256": Setting(_all(STRING, _pattern(r"[0-9a-f]{64}", "64 lower-case hex digits"))),
+    "pgvector_source": Setting(_source),
+    "http_proxy": Setting(_all(STRING, _pattern(r"https?://\S+", "an http(s) URL")), optional=True),
 }
 
 
@@ -110,7 +124,27 @@ def problems(data: dict[str, Any]) -> list[str]:
             continue
         if (reason := setting.check(value)) is not None:
             found.append(f"{key} {reason}")
+    return found or _cross_checks(data)
+
+
+def _cross_checks(data: dict[str, Any]) -> list[str]:
+    """Checks that need several settings, run once each of them is valid on its own."""
+    found = []
+    try:
+        source = pgvector_source(data)
+    except (KeyError, IndexError, ValueError) as error:
+        return [f"pgvector_source {data['pgvector_source']!r} has a bad placeholder ({error}); only {{version}} exists"]
+    if not is_url(source) and not os.path.isfile(source):
+        found.append(f"pgvector_source file {source!r} does not exist on the control machine")
     return found
+
+
+def is_url(source: str) -> bool:
+    return re.match(r"^https?://", source) is not None
+
+
+def pgvector_source(settings: dict[str, Any]) -> str:
+    return settings["pgvector_source"].format(version=settings["pgvector_version"])
 
 
 def validate(data: dict[str, Any], host: str = "") -> dict[str, Any]:
@@ -142,4 +176,5 @@ def resolve(data: dict[str, Any], debian_version: str, host: str = "") -> dict[s
     """Validated settings with everything that depends on the host's facts filled in."""
     settings = validate(data, host)
     settings["postgres_major"] = postgres_major(settings, debian_version)
+    settings["pgvector_source"] = pgvector_source(settings)
     return settings

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def fleet(tmp_path_factory):
     assert not is_ours(fleet.proxy_pid, "apt-cacher-ng") if fleet.proxy_pid else True
 
 
+LOCAL_INVENTORY = PROJECT / "inventories/local.py"
+
+
 def pyinfra(inventory: Path | str, deploy: str = "deploy.py", *args: str, env: dict | None = None) -> Run:
     proc = subprocess.run([str(BIN / "pyinfra"), "-y", "--json", *args, str(inventory), deploy],
                           cwd=PROJECT, capture_output=True, text=True, env={**os.environ, **(env or {})})
@@ -73,8 +77,23 @@ def run_pyinfra(fleet):
     """Run the real pyinfra CLI against the session's servers (or another inventory)."""
     def run(*args: str, inventory: Path | str | None = None, deploy: str = "deploy.py",
             env: dict | None = None) -> Run:
-        return pyinfra(inventory or fleet.inventory, deploy, *args, env=env)
+        return pyinfra(inventory or LOCAL_INVENTORY, deploy, *args,
+                       env={"SERVERS_RUN_DIR": str(fleet.run_dir), **(env or {})})
     return run
+
+
+@pytest.fixture
+def inventory_with(fleet, tmp_path):
+    """An inventory of the session's servers with some data changed, as an operator would edit it."""
+    def make(**data) -> Path:
+        path = tmp_path / "inventory.py"
+        path.write_text(textwrap.dedent(f"""
+            import runpy
+            servers = [(name, {{**host_data, **{data!r}}})
+                       for name, host_data in runpy.run_path({str(LOCAL_INVENTORY)!r})["servers"]]
+        """))
+        return path
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -90,5 +109,5 @@ def server_suite(fleet: Fleet, *args: str) -> subprocess.CompletedProcess:
     hosts = ",".join(f"ssh://{s.name}" for s in fleet.servers)
     return subprocess.run(
         [str(BIN / "pytest"), "-p", "no:cacheprovider", "-q", str(PROJECT / "tests/server"),
-         f"--hosts={hosts}", f"--ssh-config={fleet.ssh_config}", f"--inventory={fleet.inventory}", *args],
-        cwd=PROJECT, capture_output=True, text=True)
+         f"--hosts={hosts}", f"--ssh-config={fleet.ssh_config}", f"--inventory={LOCAL_INVENTORY}", *args],
+        cwd=PROJECT, capture_output=True, text=True, env={**os.environ, "SERVERS_RUN_DIR": str(fleet.run_dir)})

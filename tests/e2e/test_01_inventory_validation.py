@@ -5,22 +5,11 @@ checked against a pristine system: no package installed, no file written.
 """
 
 import re
-import textwrap
 
 import pytest
 
 FINGERPRINT = ("dpkg-query -W -f '${Package} ${Version}\\n' | md5sum; "
                "find /etc /var/lib/postgresql /usr/lib/postgresql -xdev -printf '%p %s %T@\\n' 2>/dev/null | sort | md5sum")
-
-
-def bad_inventory(tmp_path, fleet, **data):
-    path = tmp_path / "bad.py"
-    path.write_text(textwrap.dedent(f"""
-        import runpy
-        servers = [(name, {{**host_data, **{data!r}}})
-                   for name, host_data in runpy.run_path({str(fleet.inventory)!r})["servers"]]
-    """))
-    return path
 
 
 @pytest.mark.parametrize("data, reason", [
@@ -29,10 +18,15 @@ def bad_inventory(tmp_path, fleet, **data):
     ({"postgres_port": 99999}, "postgres_port must be between 1 and 65535, got 99999"),
     ({"postgres_major": 12}, "postgres_major must be one of 13, 14, 15, 16, 17, 18, got 12"),
     ({"postgres_major": 16}, "but Debian"),
+    ({"pgvector_version": "latest"}, "pgvector_version must be a version like 0.8.0, got 'latest'"),
+    ({"pgvector_sha256": "abc"}, "pgvector_sha256 must be 64 lower-case hex digits, got 'abc'"),
+    ({"pgvector_source": ""}, "pgvector_source is missing: give a URL or a file on the control machine"),
+    ({"pgvector_source": "/nonexistent/pgvector.tgz"},
+     "pgvector_source file '/nonexistent/pgvector.tgz' does not exist on the control machine"),
 ])
-def test_bad_data_stops_before_any_change(tmp_path, fleet, run_pyinfra, data, reason):
+def test_bad_data_stops_before_any_change(fleet, run_pyinfra, inventory_with, data, reason):
     before = [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers]
-    run = run_pyinfra(inventory=bad_inventory(tmp_path, fleet, **data))
+    run = run_pyinfra(inventory=inventory_with(**data))
     assert run.rc != 0
     assert reason in run.log
     # One line per problem, naming the host it is about.

@@ -85,3 +85,27 @@ def test_major_the_distribution_cannot_provide(defaults, major, release, message
     with pytest.raises(schema.SettingsError) as error:
         schema.resolve({**defaults, "postgres_major": major}, release)
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("pgvector_version", "v0.8", "pgvector_version must be a version like 0.8.0, got 'v0.8'"),
+    ("pgvector_sha256", "A" * 64, f"pgvector_sha256 must be 64 lower-case hex digits, got {'A' * 64!r}"),
+    ("pgvector_source", None, "pgvector_source is missing: give a URL or a file on the control machine"),
+    ("pgvector_source", "ftp://x/y.tgz", "pgvector_source must be an http(s) URL or a file, got 'ftp://x/y.tgz'"),
+    ("pgvector_source", "/no/such/file-{version}.tgz",
+     "pgvector_source file '/no/such/file-0.8.0.tgz' does not exist on the control machine"),
+    ("pgvector_source", "https://x/{tag}.tgz",
+     "pgvector_source 'https://x/{tag}.tgz' has a bad placeholder ('tag'); only {version} exists"),
+    ("http_proxy", "proxy:3128", "http_proxy must be an http(s) URL, got 'proxy:3128'"),
+    ("app_database", "Chat-DB", "app_database must be a lower-case SQL identifier, got 'Chat-DB'"),
+])
+def test_pgvector_and_database_settings(defaults, key, value, reason):
+    assert schema.problems({**defaults, key: value}) == [reason]
+
+
+def test_pgvector_source_gets_its_version(defaults, tmp_path):
+    local = tmp_path / "pgvector-0.8.0.tar.gz"
+    local.write_bytes(b"x")
+    data = {**defaults, "pgvector_source": str(tmp_path / "pgvector-{version}.tar.gz")}
+    assert schema.resolve(data, "12")["pgvector_source"] == str(local)
+    assert schema.resolve(defaults, "12")["pgvector_source"].endswith("/v0.8.0.tar.gz")
