@@ -23,6 +23,21 @@ postgres_locale = "C.UTF-8"
 postgres_encoding = "UTF8"
 postgres_data_checksums = True
 
+# -- Tuning: memory and parallelism are computed from each server's RAM and CPUs (PGTune's
+# formulas, pgcore/tuning.py); these describe the workload they are computed for.
+# "web", "oltp", "dw" (data warehouse), "mixed" or "desktop".
+postgres_workload = "web"
+# "ssd", "hdd", "san" or "nvme": sets random_page_cost and effective_io_concurrency.
+postgres_storage = "ssd"
+# None: the workload's default (web 200, oltp 300, dw 40, mixed 100, desktop 20).
+postgres_max_connections = None
+# The database size relative to RAM, if known: "smaller_than_ram" (work_mem x1.3) or
+# "larger_than_ram" (x0.9). None: unknown.
+postgres_data_size = None
+# Any postgresql.conf setting, overriding the computed ones: {"work_mem": "64MB", ...}.
+# Names are checked against the server's own catalog (postgres --describe-config).
+postgres_settings = {}
+
 # -- The application database --------------------------------------------------------------
 app_database = "chat"
 

@@ -7,6 +7,9 @@ import shlex
 
 from pyinfra import host
 from pyinfra.api import FactBase, StringCommand, operation
+from pyinfra.facts.files import Sha256File
+
+from pgcore import pgconf
 
 
 class PostgresClusters(FactBase):
@@ -126,3 +129,97 @@ def extension(database: str, extension_name: str, port: int = 5432):
     sql = f'CREATE EXTENSION IF NOT EXISTS "{extension_name}"'
     yield f"{psql(port, database)} -c {shlex.quote(sql)}"
     extensions[extension_name] = "?"
+
+
+class HostResources(FactBase):
+    """
+    RAM (kB, /proc/meminfo), the cgroup memory limit (kB, None when unlimited) and online CPUs,
+    in one round trip. pyinfra's hardware.Memory needs vmstat, which minimal images lack until
+    procps is installed, and rounds to MiB.
+
+    .. code:: python
+
+        {"memory_kb": 24683520, "cgroup_limit_kb": None, "cpus": 2}
+    """
+
+    def command(self) -> str:
+        return ("sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo; "
+                "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                "2>/dev/null || echo max; getconf _NPROCESSORS_ONLN")
+
+    def process(self, output):
+        memory, limit, cpus = [line.strip() for line in output][:3]
+        return {"memory_kb": int(memory), "cgroup_limit_kb": None if limit == "max" else int(limit) // 1024,
+                "cpus": int(cpus)}
+
+
+class PostgresCatalog(FactBase):
+    """
+    Every setting an installed PostgreSQL major knows (``postgres --describe-config``), or None.
+
+    .. code:: python
+
+        {"shared_buffers": Parameter(context="postmaster", vartype="INTEGER", minimum=16, maximum=1073741823)}
+    """
+
+    def command(self, major: int) -> str:
+        binary = f"/usr/lib/postgresql/{int(major)}/bin/postgres"
+        return f"if [ -x {binary} ]; then {binary} --describe-config; fi"
+
+    def process(self, output):
+        return pgconf.parse_catalog(output) or None
+
+
+def conf_path(version: int, cluster_name: str) -> str:
+    return f"/etc/postgresql/{int(version)}/{cluster_name}/conf.d/50-pgdeploy.conf"
+
+
+@operation()
+def conf_applied(version: int, cluster_name: str, staged: str, sha256: str):
+    """
+    Make the staged settings file the cluster's live conf.d file, and put it in effect.
+
+    The new file is checked with ``postgres -C`` before it can take effect; on error the
+    previous file is put back and the operation fails with PostgreSQL's message, so the
+    server can always start. A running cluster is then reloaded, and restarted only when a
+    changed setting needs it (``pg_settings.pending_restart``, i.e. postmaster context).
+
+    + version, cluster_name: the cluster
+    + staged: path of the staged file on the server
+    + sha256: the staged content's sha256 (the live file matches it: no change)
+
+    **Example:**
+
+    .. code:: python
+
+        postgresql.conf_applied(name="Apply settings", version=15, cluster_name="main",
+                                staged="/etc/postgresql/15/main/pgdeploy.conf.staged", sha256=digest)
+    """
+    live = conf_path(version, cluster_name)
+    if host.get_fact(Sha256File, path=live) == sha256:
+        host.noop(f"{live} is up to date")
+        return
+    psql_ = f"runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -p \"$port\" -d postgres"
+    yield StringCommand(f"""set -e
+live={live}; ver={int(version)}; name={shlex.quote(cluster_name)}
+[ -f "$live" ] && cp -p "$live" "$live.prev"
+install -o postgres -g postgres -m 644 {shlex.quote(staged)} "$live"
+if ! out=$(cd / && runuser -u postgres -- /usr/lib/postgresql/$ver/bin/postgres -D /etc/postgresql/$ver/$name -C port 2>&1); then
+  if [ -f "$live.prev" ]; then mv "$live.prev" "$live"; else rm -f "$live"; fi
+  echo "PostgreSQL rejected the new settings; the previous file is back in place:" >&2
+  echo "$out" | grep -E 'LOG|FATAL|HINT|DETAIL' | grep -v 'could not change directory' >&2
+  exit 1
+fi
+rm -f "$live.prev"
+set -- $(pg_lsclusters --no-header "$ver" "$name")
+if [ "$4" = online ]; then
+  port=$(sed -n 4p "$6/postmaster.pid")  # the running server's port, even when the new file changes it
+  before=$({psql_} -c 'SELECT pg_conf_load_time()')
+  pg_ctlcluster "$ver" "$name" reload
+  for i in $(seq 100); do [ "$({psql_} -c 'SELECT pg_conf_load_time()')" != "$before" ] && break; sleep 0.05; done
+  if [ "$({psql_} -c 'SELECT count(*) FROM pg_settings WHERE pending_restart')" != 0 ]; then
+    systemctl restart "postgresql@$ver-$name"; echo "restarted: a changed setting needs it"
+  else
+    echo "reloaded"
+  fi
+fi""")

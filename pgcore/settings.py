@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import pgconf, tuning
+
 SUPPORTED_MAJORS = (13, 14, 15, 16, 17, 18)
 # The PostgreSQL major each supported Debian release ships.
 DEBIAN_MAJORS = {"12": 15, "13": 17}
@@ -26,7 +28,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    check: Callable[[Any], str | None]  # returns a reason when the value is wrong
+    check: Callable[[Any], str | list[str] | None]  # the reason(s) the value is wrong, if it is
     optional: bool = False  # None is allowed
 
 
@@ -94,6 +96,11 @@ SCHEMA: dict[str, Setting] = {
     "postgres_locale": Setting(_all(STRING, _pattern(r"[A-Za-z0-9_.@-]+", "a locale name"))),
     "postgres_encoding": Setting(_all(STRING, _pattern(r"[A-Za-z0-9_]+", "an encoding name"))),
     "postgres_data_checksums": Setting(_type(bool, what="true or false")),
+    "postgres_workload": Setting(_all(STRING, _choice(*tuning.WORKLOADS))),
+    "postgres_storage": Setting(_all(STRING, _choice(*tuning.STORAGE))),
+    "postgres_max_connections": Setting(_all(INTEGER, _range(1, 262143)), optional=True),
+    "postgres_data_size": Setting(_all(STRING, _choice(*tuning.DATA_SIZES)), optional=True),
+    "postgres_settings": Setting(pgconf.syntax_problems),
     "app_database": Setting(_all(STRING, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier"))),
     "pgvector_version": Setting(_all(STRING, _pattern(r"\d+\.\d+\.\d+", "a version like 0.8.0"))),
     "pgvector_sha256": Setting(_all(STRING, _pattern(r"[0-9a-f]{64}", "64 lower-case hex digits"))),
@@ -122,8 +129,8 @@ def problems(data: dict[str, Any]) -> list[str]:
         value = data[key]
         if value is None and setting.optional:
             continue
-        if (reason := setting.check(value)) is not None:
-            found.append(f"{key} {reason}")
+        reasons = setting.check(value) or []
+        found += [f"{key} {reason}" for reason in ([reasons] if isinstance(reasons, str) else reasons)]
     return found or _cross_checks(data)
 
 

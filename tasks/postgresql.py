@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd
 
 from ops import postgresql
+from pgcore import pgconf, tuning
+from pgcore.templates import render
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PGDG_KEYRING = "/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc"  # shipped by postgresql-common
@@ -42,7 +47,7 @@ def install(settings: dict) -> None:
     )
 
 
-@deploy("Create and run the cluster")
+@deploy("Create, tune and run the cluster")
 def cluster(settings: dict) -> None:
     version, name = settings["postgres_major"], settings["postgres_cluster"]
     postgresql.cluster(
@@ -51,19 +56,47 @@ def cluster(settings: dict) -> None:
         locale=settings["postgres_locale"], encoding=settings["postgres_encoding"],
         data_checksums=settings["postgres_data_checksums"],
     )
-    conf = files.template(
-        name="Render the project's postgresql.conf settings",
-        src=str(TEMPLATES / "postgresql.conf.j2"),
-        dest=f"/etc/postgresql/{version}/{name}/conf.d/50-pgdeploy.conf",
-        user="postgres", group="postgres", mode="644",
-        listen_addresses=settings["postgres_listen_addresses"], port=settings["postgres_port"],
+    content = render_conf(settings)
+    staged = f"/etc/postgresql/{version}/{name}/pgdeploy.conf.staged"
+    files.put(
+        name="Stage postgresql.conf settings (memory and parallelism from this host)",
+        src=io.StringIO(content), dest=staged, user="postgres", group="postgres", mode="644",
+    )
+    postgresql.conf_applied(
+        name="Validate and apply the settings (reload, or restart only when needed)",
+        version=version, cluster_name=name, staged=staged,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
     )
     systemd.service(
         name="Enable and start the cluster's service",
         service=f"postgresql@{version}-{name}",
         running=True, enabled=True,
     )
-    systemd.service(
-        name="Restart the cluster for changed settings",
-        service=f"postgresql@{version}-{name}", restarted=True, _if=conf.did_change,
+
+
+def tuning_inputs(settings: dict) -> tuple[tuning.Host, str]:
+    """The calculator's inputs from this host's facts, and where its memory figure came from."""
+    resources = host.get_fact(postgresql.HostResources)
+    memory_kb, source = tuning.effective_memory_kb(resources["memory_kb"], resources["cgroup_limit_kb"])
+    return tuning.Host(memory_kb=memory_kb, cpus=resources["cpus"], major=settings["postgres_major"],
+                       workload=settings["postgres_workload"], storage=settings["postgres_storage"],
+                       max_connections=settings["postgres_max_connections"],
+                       data_size=settings["postgres_data_size"]), source
+
+
+def render_conf(settings: dict) -> str:
+    """The managed conf.d file for this host: listen/port, computed settings, then overrides."""
+    overrides = settings["postgres_settings"]
+    catalog = host.get_fact(postgresql.PostgresCatalog, major=settings["postgres_major"])
+    if catalog is not None and (found := pgconf.catalog_problems(overrides, catalog)):
+        raise PyinfraError(f"{host.name}: " + f"\n{host.name}: ".join(found))
+    inputs, source = tuning_inputs(settings)
+    computed = tuning.compute(inputs)
+    return render(
+        "postgresql.conf.j2",
+        listen_addresses=settings["postgres_listen_addresses"], port=settings["postgres_port"],
+        memory_kb=inputs.memory_kb, memory_source=source, cpus=inputs.cpus, major=inputs.major,
+        workload=inputs.workload, storage=inputs.storage, data_size=inputs.data_size,
+        tuned={k: tuning.format_value(k, v) for k, v in computed.items() if k not in overrides},
+        overrides={k: pgconf.conf_value(v) for k, v in overrides.items()},
     )

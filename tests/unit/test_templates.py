@@ -1,16 +1,6 @@
 """What the templates render: the PGDG source cannot be fetched from here, so its text is checked."""
 
-from pathlib import Path
-
-import jinja2
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-def render(name: str, **values) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
-    return env.get_template(name).render(**values)
+from pgcore.templates import render
 
 
 def test_pgdg_source_is_deb822_with_signed_by():
@@ -31,7 +21,13 @@ def test_createcluster_snippet_disables_the_default_cluster():
     assert lines == ["create_main_cluster = false"]
 
 
-def test_postgresql_conf_listen_and_port():
-    text = render("postgresql.conf.j2", listen_addresses=["localhost", "10.0.0.5"], port=5433)
-    assert "listen_addresses = 'localhost,10.0.0.5'\n" in text
-    assert "port = 5433\n" in text
+def test_postgresql_conf():
+    text = render("postgresql.conf.j2", listen_addresses=["localhost", "10.0.0.5"], port=5433,
+                  memory_kb=16 * 1024 * 1024, memory_source="physical RAM", cpus=8, major=15, workload="web",
+                  storage="ssd", data_size=None, tuned={"shared_buffers": "4GB", "jit": "off"},
+                  overrides={"work_mem": "'64MB'"})
+    settings = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert settings == ["listen_addresses = 'localhost,10.0.0.5'", "port = 5433", "shared_buffers = 4GB",
+                        "jit = off", "work_mem = '64MB'"]
+    assert "#   memory    16384 MiB (physical RAM)" in text
+    assert "# Overrides from inventory (postgres_settings): work_mem" in text
