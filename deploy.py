@@ -1,6 +1,6 @@
 """A server's life, in order: `pyinfra inventories/<env>.py deploy.py`."""
 
-from tasks import database, pgvector, postgresql, settings
+from tasks import database, pgvector, postgresql, schema, settings
 
 config = settings.current()
 
@@ -9,3 +9,4 @@ pgvector.build(config)
 postgresql.cluster(config)
 database.create(config)
 pgvector.enable(config)
+schema.migrate(config)

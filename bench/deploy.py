@@ -4,6 +4,7 @@
   warm   the same deploy again on the provisioned server (must report zero changes)
   shell  the same work as one plain shell script over SSH, on another fresh server
   pgvector  what the pgvector steps add: deploy.py against the same deploy without them
+            (and without the schema migrations, which need the extension)
 
     sudo .venv/bin/python bench/deploy.py [--rounds N]
 """
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import runpy
+import secrets
 import statistics
 import subprocess
 import sys
@@ -43,10 +45,42 @@ echo "$SHA256  pgv.tgz" | sha256sum -c --quiet
 tar xzf pgv.tgz --strip-components=1 && make -j"$(nproc)" OPTFLAGS="" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null 2>&1
 make install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
 pg_createcluster 15 main --port 5432 --locale C.UTF-8 --encoding UTF8 -- --data-checksums >/dev/null
-printf "listen_addresses = 'localhost'\nport = 5432\n" > /etc/postgresql/15/main/conf.d/50-pgdeploy.conf
+C=/etc/postgresql/15/main
+mkdir -m 700 $C/tls && (umask 077 && openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj /CN=pg -keyout $C/tls/server.key -out $C/tls/server.crt 2>/dev/null) && chown -R postgres: $C/tls
+cat > $C/conf.d/50-pgdeploy.conf <<'CONF'
+listen_addresses = 'localhost'
+ssl = on
+ssl_cert_file = '/etc/postgresql/15/main/tls/server.crt'
+ssl_key_file = '/etc/postgresql/15/main/tls/server.key'
+ssl_min_protocol_version = 'TLSv1.2'
+password_encryption = 'scram-sha-256'
+shared_buffers = 6GB
+effective_cache_size = 18GB
+maintenance_work_mem = 1506MB
+work_mem = 29MB
+huge_pages = try
+CONF
+printf 'local all postgres peer\nhostssl chat chat_app 10.0.0.0/8 scram-sha-256\n' > $C/pg_hba.conf
 systemctl enable --now postgresql@15-main
-runuser -u postgres -- createdb chat
-runuser -u postgres -- psql -q -d chat -c 'CREATE EXTENSION vector'
+cd / && runuser -u postgres -- psql -q <<'SQL'
+CREATE ROLE chat_owner NOLOGIN;
+CREATE ROLE chat_migrator LOGIN CONNECTION LIMIT 5 PASSWORD '@MIGRATOR@' IN ROLE chat_owner;
+CREATE ROLE chat_app LOGIN PASSWORD '@APP@';
+ALTER ROLE chat_app SET statement_timeout = '30s';
+CREATE ROLE chat_readonly LOGIN CONNECTION LIMIT 20 PASSWORD '@READONLY@';
+ALTER ROLE chat_readonly SET statement_timeout = '5min';
+CREATE DATABASE chat OWNER chat_owner;
+SQL
+runuser -u postgres -- psql -q -d chat <<'SQL'
+REVOKE ALL ON DATABASE chat FROM PUBLIC;
+GRANT CONNECT ON DATABASE chat TO chat_migrator, chat_app, chat_readonly;
+ALTER SCHEMA public OWNER TO chat_owner;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO chat_app, chat_readonly;
+ALTER DEFAULT PRIVILEGES FOR ROLE chat_owner IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO chat_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE chat_owner IN SCHEMA public GRANT SELECT ON TABLES TO chat_readonly;
+CREATE EXTENSION vector;
+SQL
 """
 
 
@@ -78,7 +112,14 @@ def one_round(fleet: Fleet) -> dict[str, float]:
     settings = runpy.run_path(str(PROJECT / "group_data/all.py"))
     source = runpy.run_path(str(INVENTORY))["servers"][0][1]["pgvector_source"]
     env = f"PROXY={PROXY_URL} SHA256={settings['pgvector_sha256']} SOURCE={source.format(version=settings['pgvector_version'])}"
-    shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, f"{env} bash -s"], input=SHELL)
+    # The migrations, as the migrator acting as the owner, each in its transaction but 002.
+    migrations = "".join(f"SET ROLE chat_owner;\n{p.read_text()}\n" for p in sorted((PROJECT / "sql").glob("*.sql")))
+    migrations = migrations.replace(":'index_build_memory'", "'6GB'").replace(":index_build_workers", "1")
+    script = SHELL
+    for role in ("MIGRATOR", "APP", "READONLY"):  # throw-away passwords, on stdin only
+        script = script.replace(f"@{role}@", secrets.token_hex(16))
+    script += f"runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d chat <<'SQL'\n{migrations}SQL\n"
+    shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, f"{env} bash -s"], input=script)
     deploy_s, warm_s = deploy_twice(deployed.name, "deploy.py")
     verify_s, _ = timed([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/server",
                          f"--hosts=ssh://{deployed.name}", f"--ssh-config={fleet.ssh_config}", f"--inventory={INVENTORY}"])

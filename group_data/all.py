@@ -18,6 +18,10 @@ postgres_pgdg_url = "https://apt.postgresql.org/pub/repos/apt"
 postgres_cluster = "main"
 postgres_listen_addresses = ["localhost"]
 postgres_port = 5432
+# TLS: a certificate and its private key (PEM files on the control machine), uploaded with
+# the key 0600. None for both: a self-signed certificate is made on the server, once.
+postgres_tls_cert = None
+postgres_tls_key = None
 # initdb settings; fixed once the cluster exists.
 postgres_locale = "C.UTF-8"
 postgres_encoding = "UTF8"
@@ -38,8 +42,42 @@ postgres_data_size = None
 # Names are checked against the server's own catalog (postgres --describe-config).
 postgres_settings = {}
 
-# -- The application database --------------------------------------------------------------
+# -- The application database and its roles --------------------------------------------------
 app_database = "chat"
+# Owns the database, its schema and every table; NOLOGIN, so nobody connects as it.
+app_owner_role = "chat_owner"
+# LOGIN roles: the schema migrations run as the migrator (a member of the owner); the app
+# reads and writes rows (SELECT/INSERT/UPDATE/DELETE); readonly only reads.
+app_migrator_role = "chat_migrator"
+app_role = "chat_app"
+app_readonly_role = "chat_readonly"
+# Per LOGIN role ("migrator", "app", "readonly"): connection_limit (-1: none) and
+# statement_timeout (None: the server's). Keys left out keep these.
+app_role_limits = {
+    "migrator": {"connection_limit": 5, "statement_timeout": None},
+    "app": {"connection_limit": -1, "statement_timeout": "30s"},
+    "readonly": {"connection_limit": 20, "statement_timeout": "5min"},
+}
+# Where each LOGIN role may connect from over the network: {"app": ["10.0.0.0/24"], ...}.
+# Each CIDR becomes one `hostssl <db> <role> <cidr> scram-sha-256` line; local socket access
+# is for the postgres superuser only. {}: no network access at all.
+app_clients = {}
+
+# -- Secrets: never in inventory or git ---------------------------------------------------------
+# The environment variable holding each LOGIN role's password. When a variable is unset, its
+# NAME=value line in secrets_file (a file on the control machine, mode 0600) is used instead.
+password_secrets = {
+    "migrator": "PGDEPLOY_MIGRATOR_PASSWORD",
+    "app": "PGDEPLOY_APP_PASSWORD",
+    "readonly": "PGDEPLOY_READONLY_PASSWORD",
+}
+secrets_file = None
+
+# -- Schema migrations ----------------------------------------------------------------------------
+# The versioned migrations (NNN_name.sql) on the control machine, relative to the project.
+migrations_dir = "sql"
+# How long a migration's statement may wait for a lock (on a busy table) before it fails.
+migrations_lock_timeout = "10s"
 
 # -- pgvector, built from pinned, checksummed source ----------------------------------------
 pgvector_version = "0.8.0"

@@ -12,5 +12,9 @@ db = [
         "ssh_user": "admin",
         "_sudo": True,
         "postgres_listen_addresses": ["localhost", "10.0.0.10"],
+        # The app servers' network; the read-only role for the analysts' VPN.
+        "app_clients": {"app": ["10.0.1.0/24"], "readonly": ["10.8.0.0/16"], "migrator": ["10.0.1.0/24"]},
+        # Or export PGDEPLOY_*_PASSWORD; the file must be mode 0600 and outside git.
+        "secrets_file": "/etc/pgdeploy/prod.secrets",
     }),
 ]

@@ -3,13 +3,15 @@ pyinfra's own. pyinfra has no operation for creating a cluster with initdb optio
 
 from __future__ import annotations
 
+import io
 import shlex
+import uuid
 
 from pyinfra import host
-from pyinfra.api import FactBase, StringCommand, operation
+from pyinfra.api import FactBase, FileUploadCommand, StringCommand, operation
 from pyinfra.facts.files import Sha256File
 
-from pgcore import pgconf
+from pgcore import pgconf, tuning
 
 
 class PostgresClusters(FactBase):
@@ -87,6 +89,19 @@ def psql(port: int, database: str = "postgres") -> str:
     return f"runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -p {int(port)} -d {target}"
 
 
+# Root-only (0700), on tmpfs: SQL that carries a password verifier waits here for psql.
+SQL_DIR = "/run/pgdeploy"
+
+
+def sql_on_stdin(sql: str, port: int, database: str = "postgres"):
+    """Commands that run `sql` in one psql session, fed on stdin from a file in a root-only
+    directory: never in a command line, where any user's `ps` would show it."""
+    path = f"{SQL_DIR}/{uuid.uuid4().hex}.sql"
+    yield StringCommand(f"install -d -m 700 {SQL_DIR}")
+    yield FileUploadCommand(io.BytesIO(sql.encode()), path)
+    yield StringCommand(f"{psql(port, database)} < {path}; rc=$?; rm -f {path}; exit $rc")
+
+
 class PostgresExtensions(FactBase):
     """
     The extensions installed in one database, with their versions.
@@ -133,9 +148,8 @@ def extension(database: str, extension_name: str, port: int = 5432):
 
 class HostResources(FactBase):
     """
-    RAM (kB, /proc/meminfo), the cgroup memory limit (kB, None when unlimited) and online CPUs,
-    in one round trip. pyinfra's hardware.Memory needs vmstat, which minimal images lack until
-    procps is installed, and rounds to MiB.
+    RAM (kB), the cgroup memory limit (kB, None when unlimited) and online CPUs, in one round
+    trip (pgcore.tuning.RESOURCES_COMMAND).
 
     .. code:: python
 
@@ -143,14 +157,10 @@ class HostResources(FactBase):
     """
 
     def command(self) -> str:
-        return ("sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo; "
-                "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
-                "2>/dev/null || echo max; getconf _NPROCESSORS_ONLN")
+        return tuning.RESOURCES_COMMAND
 
     def process(self, output):
-        memory, limit, cpus = [line.strip() for line in output][:3]
-        return {"memory_kb": int(memory), "cgroup_limit_kb": None if limit == "max" else int(limit) // 1024,
-                "cpus": int(cpus)}
+        return tuning.parse_resources(output)
 
 
 class PostgresCatalog(FactBase):

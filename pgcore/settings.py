@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import pgconf, tuning
+from . import pgconf, secrets, tls, tuning
+from .secrets import Secret
 
 SUPPORTED_MAJORS = (13, 14, 15, 16, 17, 18)
 # The PostgreSQL major each supported Debian release ships.
@@ -83,6 +84,55 @@ def _source(value) -> str | None:
     return None
 
 
+ROLE_KINDS = ("migrator", "app", "readonly")
+DURATION = r"\d+\s*(us|ms|s|min|h|d)?"
+
+
+def _identifier(value) -> str | None:
+    return _all(STRING, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier"))(value)
+
+
+def _per_kind(check_one: Callable[[Any], str | list[str] | None], what: str, required: bool = False):
+    """A mapping from role kind ("migrator", "app", "readonly") to a value `check_one` accepts."""
+    def check(value):
+        if not isinstance(value, dict):
+            return f"must be a mapping of {what}, got {value!r}"
+        found = [f"has unknown role kind {k!r} (valid: {', '.join(ROLE_KINDS)})" for k in value if k not in ROLE_KINDS]
+        if required:
+            found += [f"is missing role kind {k!r}" for k in ROLE_KINDS if k not in value]
+        for kind, one in value.items():
+            reasons = check_one(one) or []
+            found += [f"[{kind!r}] {r}" for r in ([reasons] if isinstance(reasons, str) else reasons)]
+        return found
+    return check
+
+
+def _limits(value) -> list[str] | str | None:
+    if not isinstance(value, dict):
+        return f"must be a mapping with connection_limit and statement_timeout, got {value!r}"
+    found = [f"has unknown key {k!r} (valid: connection_limit, statement_timeout)" for k in value
+             if k not in ("connection_limit", "statement_timeout")]
+    if "connection_limit" in value and (reason := _all(INTEGER, _range(-1, 262143))(value["connection_limit"])):
+        found.append(f"connection_limit {reason}")
+    timeout = value.get("statement_timeout")
+    if timeout is not None and (reason := _all(STRING, _pattern(DURATION, "a duration like 30s"))(timeout)):
+        found.append(f"statement_timeout {reason}")
+    return found
+
+
+def _cidrs(value) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        return f"must be a list of CIDRs, got {value!r}"
+    for cidr in value:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError as error:
+            return f"{cidr!r} is not a CIDR ({error})"
+        if "/" not in cidr:
+            return f"{cidr!r} is not a CIDR: give the prefix length, e.g. {cidr}/32"
+    return None
+
+
 INTEGER = _type(int, what="an integer")
 STRING = _type(str, what="a string")
 
@@ -101,7 +151,20 @@ SCHEMA: dict[str, Setting] = {
     "postgres_max_connections": Setting(_all(INTEGER, _range(1, 262143)), optional=True),
     "postgres_data_size": Setting(_all(STRING, _choice(*tuning.DATA_SIZES)), optional=True),
     "postgres_settings": Setting(pgconf.syntax_problems),
-    "app_database": Setting(_all(STRING, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier"))),
+    "app_database": Setting(_identifier),
+    "app_owner_role": Setting(_identifier),
+    "app_migrator_role": Setting(_identifier),
+    "app_role": Setting(_identifier),
+    "app_readonly_role": Setting(_identifier),
+    "app_role_limits": Setting(_per_kind(_limits, "role kind to limits")),
+    "app_clients": Setting(_per_kind(_cidrs, "role kind to a list of CIDRs")),
+    "password_secrets": Setting(_per_kind(_all(STRING, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name")),
+                                          "role kind to an environment variable name", required=True)),
+    "secrets_file": Setting(STRING, optional=True),
+    "postgres_tls_cert": Setting(STRING, optional=True),
+    "postgres_tls_key": Setting(STRING, optional=True),
+    "migrations_dir": Setting(STRING),
+    "migrations_lock_timeout": Setting(_all(STRING, _pattern(DURATION, "a duration like 10s"))),
     "pgvector_version": Setting(_all(STRING, _pattern(r"\d+\.\d+\.\d+", "a version like 0.8.0"))),
     "pgvector_sha256": Setting(_all(STRING, _pattern(r"[0-9a-f]{64}", "64 lower-case hex digits"))),
     "pgvector_source": Setting(_source),
@@ -143,6 +206,40 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
         return [f"pgvector_source {data['pgvector_source']!r} has a bad placeholder ({error}); only {{version}} exists"]
     if not is_url(source) and not os.path.isfile(source):
         found.append(f"pgvector_source file {source!r} does not exist on the control machine")
+    roles = [data[k] for k in ROLE_SETTINGS.values()]
+    if len(set(roles)) < len(roles):
+        found.append(f"the roles {', '.join(f'{k} = {data[k]!r}' for k in ROLE_SETTINGS.values())} must differ")
+    if (data["postgres_tls_cert"] is None) != (data["postgres_tls_key"] is None):
+        found.append("postgres_tls_cert and postgres_tls_key go together: give both, or neither for a "
+                     "self-signed certificate")
+    elif data["postgres_tls_cert"] and (problem := tls.pair_problem(data["postgres_tls_cert"], data["postgres_tls_key"])):
+        found.append(problem)
+    if not os.path.isdir(migrations_dir(data)):
+        found.append(f"migrations_dir {data['migrations_dir']!r} is not a directory on the control machine")
+    return found
+
+
+# The setting naming each role the deploy manages, by kind.
+ROLE_SETTINGS = {"owner": "app_owner_role", "migrator": "app_migrator_role", "app": "app_role",
+                 "readonly": "app_readonly_role"}
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def migrations_dir(settings: dict[str, Any]) -> str:
+    """migrations_dir, relative to the project unless absolute."""
+    return os.path.join(PROJECT, settings["migrations_dir"])
+
+
+def passwords(settings: dict[str, Any]) -> dict[str, Secret]:
+    """Each LOGIN role's password, by kind; SettingsError names every secret that is missing or unfit."""
+    found, problems_ = {}, []
+    for kind, variable in settings["password_secrets"].items():
+        try:
+            found[kind] = secrets.lookup(variable, settings["secrets_file"])
+        except secrets.SecretError as error:
+            problems_.append(f"{kind} role password: {error}")
+    if problems_:
+        raise SettingsError("\n".join(problems_))
     return found
 
 
@@ -184,4 +281,5 @@ def resolve(data: dict[str, Any], debian_version: str, host: str = "") -> dict[s
     settings = validate(data, host)
     settings["postgres_major"] = postgres_major(settings, debian_version)
     settings["pgvector_source"] = pgvector_source(settings)
+    settings["migrations_dir"] = migrations_dir(settings)
     return settings

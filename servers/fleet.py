@@ -7,6 +7,9 @@ pyinfra inventory), so `down` can undo exactly what `up` did, even after a crash
 from __future__ import annotations
 
 import json
+import os
+import runpy
+import secrets
 import shutil
 import socket
 import subprocess
@@ -20,6 +23,7 @@ from .paths import PROXY_URL
 
 SUPERVISOR = "servers.supervisor"
 PROXY_MARKER = "apt-cacher-ng"
+GROUP_DATA = Path(__file__).resolve().parent.parent / "group_data/all.py"
 
 
 @dataclass
@@ -70,6 +74,11 @@ class Fleet:
     def inventory(self) -> Path:
         return self.run_dir / "inventory.py"
 
+    @property
+    def secrets(self) -> Path:
+        """The servers' role passwords (NAME=value, 0600), generated once per run directory."""
+        return self.run_dir / "secrets"
+
     def _save(self) -> None:
         self.state_file.write_text(json.dumps(
             {"proxy_pid": self.proxy_pid, "servers": [asdict(s) for s in self.servers]}, indent=1))
@@ -96,6 +105,10 @@ class Fleet:
             for server in self.servers:
                 self._wait_running(server)
         except BaseException:
+            for server in self.servers:  # the console log is removed with the server: keep its end
+                console = Path(server.dir) / "console.log"
+                if console.exists():
+                    self.log(f"{server.name} console:\n" + console.read_text(errors="replace")[-2000:])
             self.down()
             raise
         self.log(f"{len(self.servers)} server(s) up in {time.monotonic() - started:.1f}s: "
@@ -145,6 +158,11 @@ class Fleet:
             hosts.append(f"    ({s.name!r}, {{'ssh_hostname': {s.address!r}, 'ssh_user': 'root', "
                          f"'ssh_key': {str(self.key)!r}, 'ssh_known_hosts_file': {str(self.known_hosts)!r}, "
                          f"'ssh_strict_host_key_checking': 'yes'}}),")
+        if not self.secrets.exists():
+            fd = os.open(self.secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.writelines(f"{name}={secrets.token_urlsafe(24)}\n"
+                             for name in runpy.run_path(str(GROUP_DATA))["password_secrets"].values())
         self.known_hosts.write_text("\n".join(known) + "\n")
         self.ssh_config.write_text("\n".join(config))
         self.inventory.write_text(

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 REBOOT_EXIT = 133  # systemd-nspawn's exit code when the container rebooted
@@ -93,4 +94,10 @@ def main(name: str, root: str, netns: str, log: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:5]))
+    try:
+        sys.exit(main(*sys.argv[1:5]))
+    except Exception:
+        # The harness reports the console log when a server dies: say why there.
+        with open(sys.argv[4], "a") as out:
+            traceback.print_exc(file=out)
+        raise

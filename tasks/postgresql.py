@@ -12,8 +12,9 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd
 
-from ops import postgresql
+from ops import postgresql, tls
 from pgcore import pgconf, tuning
+from pgcore import settings as schema
 from pgcore.templates import render
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -56,7 +57,25 @@ def cluster(settings: dict) -> None:
         locale=settings["postgres_locale"], encoding=settings["postgres_encoding"],
         data_checksums=settings["postgres_data_checksums"],
     )
-    content = render_conf(settings)
+    conf_dir = f"/etc/postgresql/{version}/{name}"
+    tls_dir = f"{conf_dir}/tls"
+    files.directory(name="TLS directory (postgres only)", path=tls_dir, user="postgres", group="postgres",
+                    mode="700")
+    if settings["postgres_tls_cert"]:
+        for source, target, mode in ((settings["postgres_tls_cert"], "server.crt", "644"),
+                                     (settings["postgres_tls_key"], "server.key", "600")):
+            files.put(name=f"Upload the TLS {target}", src=source, dest=f"{tls_dir}/{target}",
+                      user="postgres", group="postgres", mode=mode)
+    else:
+        tls.self_signed(name="Self-signed TLS certificate (none supplied)", cert=f"{tls_dir}/server.crt",
+                        key=f"{tls_dir}/server.key", common_name=host.name)
+    hba = files.template(
+        name="pg_hba.conf: TLS and SCRAM only, from the listed networks",
+        src=str(TEMPLATES / "pg_hba.conf.j2"), dest=f"{conf_dir}/pg_hba.conf",
+        user="postgres", group="postgres", mode="640",
+        database=settings["app_database"], clients=hba_clients(settings),
+    )
+    content = render_conf(settings, tls_dir)
     staged = f"/etc/postgresql/{version}/{name}/pgdeploy.conf.staged"
     files.put(
         name="Stage postgresql.conf settings (memory and parallelism from this host)",
@@ -72,29 +91,29 @@ def cluster(settings: dict) -> None:
         service=f"postgresql@{version}-{name}",
         running=True, enabled=True,
     )
+    systemd.service(
+        name="Reload for the new pg_hba.conf", service=f"postgresql@{version}-{name}",
+        reloaded=True, _if=hba.did_change,
+    )
 
 
-def tuning_inputs(settings: dict) -> tuple[tuning.Host, str]:
-    """The calculator's inputs from this host's facts, and where its memory figure came from."""
-    resources = host.get_fact(postgresql.HostResources)
-    memory_kb, source = tuning.effective_memory_kb(resources["memory_kb"], resources["cgroup_limit_kb"])
-    return tuning.Host(memory_kb=memory_kb, cpus=resources["cpus"], major=settings["postgres_major"],
-                       workload=settings["postgres_workload"], storage=settings["postgres_storage"],
-                       max_connections=settings["postgres_max_connections"],
-                       data_size=settings["postgres_data_size"]), source
+def hba_clients(settings: dict) -> list[dict]:
+    """One pg_hba line's worth per LOGIN role and CIDR of app_clients."""
+    return [{"role": settings[schema.ROLE_SETTINGS[kind]], "cidr": cidr}
+            for kind, cidrs in sorted(settings["app_clients"].items()) for cidr in cidrs]
 
 
-def render_conf(settings: dict) -> str:
+def render_conf(settings: dict, tls_dir: str) -> str:
     """The managed conf.d file for this host: listen/port, computed settings, then overrides."""
     overrides = settings["postgres_settings"]
     catalog = host.get_fact(postgresql.PostgresCatalog, major=settings["postgres_major"])
     if catalog is not None and (found := pgconf.catalog_problems(overrides, catalog)):
         raise PyinfraError(f"{host.name}: " + f"\n{host.name}: ".join(found))
-    inputs, source = tuning_inputs(settings)
+    inputs, source = tuning.host_inputs(host.get_fact(postgresql.HostResources), settings)
     computed = tuning.compute(inputs)
     return render(
         "postgresql.conf.j2",
-        listen_addresses=settings["postgres_listen_addresses"], port=settings["postgres_port"],
+        listen_addresses=settings["postgres_listen_addresses"], port=settings["postgres_port"], tls_dir=tls_dir,
         memory_kb=inputs.memory_kb, memory_source=source, cpus=inputs.cpus, major=inputs.major,
         workload=inputs.workload, storage=inputs.storage, data_size=inputs.data_size,
         tuned={k: tuning.format_value(k, v) for k, v in computed.items() if k not in overrides},

@@ -15,8 +15,17 @@ def current() -> dict:
     found = [f"{h.name}: {problem}" for h in inventory for problem in schema.problems(h.data.dict())]
     if found:
         raise PyinfraError("invalid inventory data:\n" + "\n".join(found))
+    for h in inventory:
+        try:
+            schema.passwords(h.data.dict())
+        except schema.SettingsError as error:
+            found += [f"{h.name}: {line}" for line in str(error).splitlines()]
+    if found:
+        raise PyinfraError("missing secrets:\n" + "\n".join(found))
     release = host.get_fact(LinuxDistribution)["release_meta"].get("VERSION_ID", "")
     try:
-        return schema.resolve(host.data.dict(), release, host.name)
+        settings = schema.resolve(host.data.dict(), release, host.name)
     except schema.SettingsError as error:
         raise PyinfraError(f"{host.name}: {error}") from None
+    settings["passwords"] = schema.passwords(settings)
+    return settings

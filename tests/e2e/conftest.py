@@ -28,10 +28,12 @@ SUITES = ["bookworm", "trixie"]
 
 @dataclass
 class Run:
-    """One pyinfra CLI run: its exit code, its --json results and its log (stderr)."""
+    """One pyinfra CLI run: its exit code, its --json results (a --dry run has only a plan)
+    and its log (stderr)."""
     rc: int
     results: dict
     log: str
+    plan: list
 
     @property
     def changed(self) -> int:
@@ -63,13 +65,15 @@ LOCAL_INVENTORY = PROJECT / "inventories/local.py"
 
 
 def pyinfra(inventory: Path | str, deploy: str = "deploy.py", *args: str, env: dict | None = None) -> Run:
-    proc = subprocess.run([str(BIN / "pyinfra"), "-y", "--json", *args, str(inventory), deploy],
+    # --dry as an operator runs it: without -y, so pyinfra works out what would change.
+    yes = [] if "--dry" in args else ["-y"]
+    proc = subprocess.run([str(BIN / "pyinfra"), *yes, "--json", *args, str(inventory), deploy],
                           cwd=PROJECT, capture_output=True, text=True, env={**os.environ, **(env or {})})
     try:
-        results = json.loads(proc.stdout).get("results", {}) if proc.stdout.strip() else {}
+        payload = json.loads(proc.stdout) if proc.stdout.strip() else {}
     except json.JSONDecodeError:
-        results = {}
-    return Run(proc.returncode, results, proc.stderr)
+        payload = {}
+    return Run(proc.returncode, payload.get("results") or {}, proc.stderr, payload.get("plan") or [])
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +115,26 @@ def server_suite(fleet: Fleet, *args: str) -> subprocess.CompletedProcess:
         [str(BIN / "pytest"), "-p", "no:cacheprovider", "-q", str(PROJECT / "tests/server"),
          f"--hosts={hosts}", f"--ssh-config={fleet.ssh_config}", f"--inventory={LOCAL_INVENTORY}", *args],
         cwd=PROJECT, capture_output=True, text=True, env={**os.environ, "SERVERS_RUN_DIR": str(fleet.run_dir)})
+
+
+def psql(fleet: Fleet, server, sql: str, database: str = "chat", role: str | None = None) -> subprocess.CompletedProcess:
+    """SQL on a server over its local socket as the superuser, or acting as `role` (SET ROLE)."""
+    script = (f"SET ROLE {role};\n" if role else "") + sql
+    return subprocess.run(
+        ["ssh", "-F", str(fleet.ssh_config), "-o", "BatchMode=yes", server.name,
+         f"cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -d {database}"],
+        input=script, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def migrations_dir(tmp_path):
+    """A copy of sql/ plus test-only migrations, as `migrations_dir` for inventory_with."""
+    def make(**extra: str) -> str:
+        directory = tmp_path / "sql"
+        directory.mkdir(exist_ok=True)
+        for source in (PROJECT / "sql").glob("*.sql"):
+            (directory / source.name).write_bytes(source.read_bytes())
+        for name, text in extra.items():
+            (directory / name).write_text(text)
+        return str(directory)
+    return make

@@ -23,6 +23,14 @@ FINGERPRINT = ("dpkg-query -W -f '${Package} ${Version}\\n' | md5sum; "
     ({"pgvector_source": ""}, "pgvector_source is missing: give a URL or a file on the control machine"),
     ({"pgvector_source": "/nonexistent/pgvector.tgz"},
      "pgvector_source file '/nonexistent/pgvector.tgz' does not exist on the control machine"),
+    ({"app_clients": {"app": ["10.0.0.5/24"]}}, "app_clients ['app'] '10.0.0.5/24' is not a CIDR"),
+    ({"app_clients": {"ap": ["10.0.0.0/24"]}}, "app_clients has unknown role kind 'ap'"),
+    ({"app_role_limits": {"app": {"connection_limit": "many"}}},
+     "app_role_limits ['app'] connection_limit must be an integer, got str 'many'"),
+    ({"secrets_file": "/nonexistent/secrets"}, "app role password: secrets file /nonexistent/secrets does not exist"),
+    ({"password_secrets": {"migrator": "PGDEPLOY_UNSET_1", "app": "PGDEPLOY_UNSET_2", "readonly": "PGDEPLOY_UNSET_3"},
+      "secrets_file": None}, "migrator role password: missing secret: set environment variable PGDEPLOY_UNSET_1"),
+    ({"postgres_tls_cert": "/etc/hostname"}, "postgres_tls_cert and postgres_tls_key go together"),
 ])
 def test_bad_data_stops_before_any_change(fleet, run_pyinfra, inventory_with, data, reason):
     before = [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers]

@@ -11,15 +11,9 @@ UNIT_KB = {"kB": 1, "8kB": 8, "MB": 1024, "16MB": 16 * 1024}
 @pytest.fixture(scope="module")
 def expected(host, settings):
     """The calculator's settings for this server, from its own /proc/meminfo, cgroup and CPUs."""
-    meminfo = host.file("/proc/meminfo").content_string
-    physical = int(next(line.split()[1] for line in meminfo.splitlines() if line.startswith("MemTotal:")))
-    limit = host.run("cat /sys/fs/cgroup/memory.max 2>/dev/null || "
-                     "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo max").stdout.strip()
-    memory, _ = tuning.effective_memory_kb(physical, None if limit == "max" else int(limit) // 1024)
-    cpus = int(host.check_output("getconf _NPROCESSORS_ONLN"))
-    computed = tuning.compute(tuning.Host(
-        memory, cpus, settings["postgres_major"], settings["postgres_workload"], settings["postgres_storage"],
-        settings["postgres_max_connections"], settings["postgres_data_size"]))
+    inputs, _ = tuning.host_inputs(tuning.parse_resources(host.check_output(tuning.RESOURCES_COMMAND).splitlines()),
+                                   settings)
+    computed = tuning.compute(inputs)
     return {k: v for k, v in computed.items() if k not in settings["postgres_settings"]}
 
 

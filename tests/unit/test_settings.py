@@ -109,3 +109,68 @@ def test_pgvector_source_gets_its_version(defaults, tmp_path):
     data = {**defaults, "pgvector_source": str(tmp_path / "pgvector-{version}.tar.gz")}
     assert schema.resolve(data, "12")["pgvector_source"] == str(local)
     assert schema.resolve(defaults, "12")["pgvector_source"].endswith("/v0.8.0.tar.gz")
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("app_clients", {"app": ["10.0.0.5/24"]}, "app_clients ['app'] '10.0.0.5/24' is not a CIDR (10.0.0.5/24 has host bits set)"),
+    ("app_clients", {"app": ["10.0.0.5"]}, "app_clients ['app'] '10.0.0.5' is not a CIDR: give the prefix length, e.g. 10.0.0.5/32"),
+    ("app_clients", {"app": "10.0.0.0/8"}, "app_clients ['app'] must be a list of CIDRs, got '10.0.0.0/8'"),
+    ("app_clients", {"owner": []}, "app_clients has unknown role kind 'owner' (valid: migrator, app, readonly)"),
+    ("app_role_limits", {"app": {"connection_limit": -2}}, "app_role_limits ['app'] connection_limit must be between -1 and 262143, got -2"),
+    ("app_role_limits", {"app": {"statement_timeout": "soon"}}, "app_role_limits ['app'] statement_timeout must be a duration like 30s, got 'soon'"),
+    ("app_role_limits", {"app": {"timeout": "1s"}}, "app_role_limits ['app'] has unknown key 'timeout' (valid: connection_limit, statement_timeout)"),
+    ("password_secrets", {"app": "X"}, "password_secrets is missing role kind 'migrator'"),
+    ("app_role", "Chat-App", "app_role must be a lower-case SQL identifier, got 'Chat-App'"),
+    ("migrations_lock_timeout", "forever", "migrations_lock_timeout must be a duration like 10s, got 'forever'"),
+])
+def test_role_and_access_data(defaults, key, value, reason):
+    assert reason in schema.problems({**defaults, key: value})
+
+
+def test_roles_must_differ(defaults):
+    [line] = schema.problems({**defaults, "app_role": "chat_readonly"})
+    assert line.startswith("the roles ") and line.endswith(" must differ")
+
+
+def test_missing_migrations_dir(defaults):
+    assert schema.problems({**defaults, "migrations_dir": "/nonexistent"}) == [
+        "migrations_dir '/nonexistent' is not a directory on the control machine"]
+
+
+def test_passwords_name_each_missing_variable(defaults, monkeypatch):
+    for variable in defaults["password_secrets"].values():
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(schema.SettingsError) as error:
+        schema.passwords(defaults)
+    assert str(error.value).splitlines() == [
+        f"{kind} role password: missing secret: set environment variable {variable}"
+        for kind, variable in defaults["password_secrets"].items()]
+
+
+def _pair(tmp_path, name):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    import datetime
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(tmp_path / f"{name}.crt"), str(tmp_path / f"{name}.key")
+
+
+def test_tls_pair_that_matches(defaults, tmp_path):
+    cert, key = _pair(tmp_path, "a")
+    assert schema.problems({**defaults, "postgres_tls_cert": cert, "postgres_tls_key": key}) == []
+
+
+def test_tls_key_of_another_certificate_is_refused(defaults, tmp_path):
+    cert, _ = _pair(tmp_path, "a")
+    _, other_key = _pair(tmp_path, "b")
+    assert schema.problems({**defaults, "postgres_tls_cert": cert, "postgres_tls_key": other_key}) == [
+        f"postgres_tls_key {other_key!r} does not belong to postgres_tls_cert {cert!r}"]

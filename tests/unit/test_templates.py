@@ -22,12 +22,30 @@ def test_createcluster_snippet_disables_the_default_cluster():
 
 
 def test_postgresql_conf():
-    text = render("postgresql.conf.j2", listen_addresses=["localhost", "10.0.0.5"], port=5433,
+    text = render("postgresql.conf.j2", listen_addresses=["localhost", "10.0.0.5"], port=5433, tls_dir="/etc/t",
                   memory_kb=16 * 1024 * 1024, memory_source="physical RAM", cpus=8, major=15, workload="web",
                   storage="ssd", data_size=None, tuned={"shared_buffers": "4GB", "jit": "off"},
                   overrides={"work_mem": "'64MB'"})
     settings = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert settings == ["listen_addresses = 'localhost,10.0.0.5'", "port = 5433", "shared_buffers = 4GB",
+    assert settings == ["listen_addresses = 'localhost,10.0.0.5'", "port = 5433", "ssl = on",
+                        "ssl_cert_file = '/etc/t/server.crt'", "ssl_key_file = '/etc/t/server.key'",
+                        "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = 'scram-sha-256'",
+                        "shared_buffers = 4GB",
                         "jit = off", "work_mem = '64MB'"]
     assert "#   memory    16384 MiB (physical RAM)" in text
     assert "# Overrides from inventory (postgres_settings): work_mem" in text
+
+
+def test_pg_hba_is_tls_and_scram_only():
+    clients = [{"role": "chat_app", "cidr": "10.0.0.0/24"}, {"role": "chat_readonly", "cidr": "192.0.2.7/32"}]
+    rules = [line.split() for line in render("pg_hba.conf.j2", database="chat", clients=clients).splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules == [["local", "all", "postgres", "peer"],
+                     ["hostssl", "chat", "chat_app", "10.0.0.0/24", "scram-sha-256"],
+                     ["hostssl", "chat", "chat_readonly", "192.0.2.7/32", "scram-sha-256"]]
+
+
+def test_pg_hba_without_clients_is_local_superuser_only():
+    text = render("pg_hba.conf.j2", database="chat", clients=[])
+    assert [line for line in text.splitlines() if line.strip() and not line.startswith("#")] == [
+        "local    all       postgres       peer"]
