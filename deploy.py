@@ -1,6 +1,6 @@
 """A server's life, in order: `pyinfra inventories/<env>.py deploy.py`."""
 
-from tasks import database, pgvector, postgresql, schema, settings
+from tasks import backups, database, pgvector, postgresql, schema, settings
 
 config = settings.current()
 
@@ -10,3 +10,4 @@ postgresql.cluster(config)
 database.create(config)
 pgvector.enable(config)
 schema.migrate(config)
+backups.configure(config)

@@ -12,63 +12,41 @@ disposable server (deployed with the real pyinfra CLI):
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import runpy
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from servers.fleet import Fleet  # noqa: E402
+from bench.remote import Remote, deployed_server  # noqa: E402
 from pgcore import settings as schema, tuning  # noqa: E402
 
-BIN = Path(sys.executable).parent
-INVENTORY = PROJECT / "inventories/local.py"
 CONF = "/etc/postgresql/15/main/conf.d/50-pgdeploy.conf"
 PSQL = "cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -d bench"
 PGBENCH = "cd / && runuser -u postgres -- /usr/lib/postgresql/15/bin/pgbench -n bench"
 
 
-class Server:
-    def __init__(self, fleet: Fleet):
-        self.fleet, self.server = fleet, fleet.servers[0]
-
-    def run(self, command: str, timeout: float = 3600) -> str:
-        proc = self.fleet.ssh(self.server, command, timeout=timeout)
-        if proc.returncode != 0:
-            sys.exit(f"failed on the server: {command}\n{proc.stderr[-2000:]}")
-        return proc.stdout
-
-    def sql(self, statement: str) -> str:
-        return self.run(f"{PSQL} <<'SQL'\n{statement}\nSQL")
+def sql(server: Remote, statement: str) -> str:
+    return server.run(f"{PSQL} <<'SQL'\n{statement}\nSQL")
 
 
-def deploy(fleet: Fleet) -> None:
-    proc = subprocess.run([str(BIN / "pyinfra"), "-y", str(INVENTORY), "deploy.py"], cwd=PROJECT,
-                          capture_output=True, text=True, env={**os.environ, "SERVERS_RUN_DIR": str(fleet.run_dir)})
-    if proc.returncode != 0:
-        sys.exit(f"deploy failed:\n{proc.stderr[-3000:]}")
-
-
-def hnsw_seconds(server: Server, session: dict[str, str]) -> float:
+def hnsw_seconds(server: Remote, session: dict[str, str]) -> float:
     sets = "".join(f"SET {name} = '{value}'; " for name, value in session.items())
-    server.sql("DROP INDEX IF EXISTS items_embedding;")
+    sql(server, "DROP INDEX IF EXISTS items_embedding;")
     start = time.monotonic()
-    server.sql(f"{sets}CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops);")
+    sql(server, f"{sets}CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops);")
     return time.monotonic() - start
 
 
-def tps(server: Server, builtin: str, seconds: int) -> float:
+def tps(server: Remote, builtin: str, seconds: int) -> float:
     out = server.run(f"{PGBENCH} -b {builtin} -c 4 -j 2 -T {seconds} 2>&1")
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def measure(server: Server, session: dict[str, str], seconds: int) -> dict[str, float]:
+def measure(server: Remote, session: dict[str, str], seconds: int) -> dict[str, float]:
     server.run("runuser -u postgres -- psql -XAtq -d bench -c 'SELECT pg_prewarm(c.oid) FROM pg_class c "
                "WHERE relname LIKE $$pgbench_%$$' >/dev/null")
     return {"hnsw": hnsw_seconds(server, session), "select": tps(server, "select-only", seconds),
@@ -81,33 +59,26 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=20, help="pgbench scale (15 MB per unit)")
     parser.add_argument("--seconds", type=int, default=30, help="each pgbench run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-tuning-") as run_dir:
-        fleet = Fleet(Path(run_dir), log=lambda *_: None)
-        try:
-            fleet.up(["bookworm"])
-            deploy(fleet)
-            server = Server(fleet)
-            settings = schema.resolve(runpy.run_path(str(PROJECT / "group_data/all.py")), "12")
-            inputs, _ = tuning.host_inputs(tuning.parse_resources(server.run(tuning.RESOURCES_COMMAND).splitlines()),
-                                           settings)
-            build = {k: tuning.format_value(k, v)
-                     for k, v in tuning.index_build(inputs, tuning.compute(inputs)).items()}
-            server.run("runuser -u postgres -- createdb bench && "
-                       f"{PSQL} -c 'CREATE EXTENSION vector; CREATE EXTENSION pg_prewarm' && "
-                       f"{PGBENCH} -i -q -s {args.scale} >/dev/null 2>&1")
-            server.sql("CREATE TABLE items (id int, embedding vector(1536)); "
-                       "INSERT INTO items SELECT g.i, (SELECT array_agg(random()) FROM generate_series(1, 1536) s(j) WHERE g.i > 0)"
-                       f"::vector FROM generate_series(1, {args.rows}) g(i); VACUUM ANALYZE items;")
-            # Stock: the same server without the managed file (Debian's postgresql.conf only).
-            server.run(f"mv {CONF} /root/tuned.conf && printf \"listen_addresses = 'localhost'\\n\" > {CONF} "
-                       "&& systemctl restart postgresql@15-main")
-            stock = measure(server, {}, args.seconds)
-            stock_shared = server.sql("SHOW shared_buffers;").strip()
-            server.run(f"mv /root/tuned.conf {CONF} && systemctl restart postgresql@15-main")
-            tuned = measure(server, build, args.seconds)
-            tuned_shared = server.sql("SHOW shared_buffers;").strip()
-        finally:
-            fleet.down()
+    with deployed_server() as server:
+        settings = schema.resolve(runpy.run_path(str(PROJECT / "group_data/all.py")), "12")
+        inputs, _ = tuning.host_inputs(tuning.parse_resources(server.run(tuning.RESOURCES_COMMAND).splitlines()),
+                                       settings)
+        build = {k: tuning.format_value(k, v)
+                 for k, v in tuning.index_build(inputs, tuning.compute(inputs)).items()}
+        server.run("runuser -u postgres -- createdb bench && "
+                   f"{PSQL} -c 'CREATE EXTENSION vector; CREATE EXTENSION pg_prewarm' && "
+                   f"{PGBENCH} -i -q -s {args.scale} >/dev/null 2>&1")
+        sql(server, "CREATE TABLE items (id int, embedding vector(1536)); "
+                   "INSERT INTO items SELECT g.i, (SELECT array_agg(random()) FROM generate_series(1, 1536) s(j) WHERE g.i > 0)"
+                   f"::vector FROM generate_series(1, {args.rows}) g(i); VACUUM ANALYZE items;")
+        # Stock: the same server without the managed file (Debian's postgresql.conf only).
+        server.run(f"mv {CONF} /root/tuned.conf && printf \"listen_addresses = 'localhost'\\n\" > {CONF} "
+                   "&& systemctl restart postgresql@15-main")
+        stock = measure(server, {}, args.seconds)
+        stock_shared = sql(server, "SHOW shared_buffers;").strip()
+        server.run(f"mv /root/tuned.conf {CONF} && systemctl restart postgresql@15-main")
+        tuned = measure(server, build, args.seconds)
+        tuned_shared = sql(server, "SHOW shared_buffers;").strip()
     size = args.scale * 15
     print(f"server: {inputs.memory_kb // 1024} MiB, {inputs.cpus} CPUs; pgbench scale {args.scale} (~{size} MB)")
     print(f"shared_buffers: stock {stock_shared}, tuned {tuned_shared}")

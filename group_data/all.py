@@ -73,6 +73,29 @@ password_secrets = {
 }
 secrets_file = None
 
+# -- Backups with pgBackRest ------------------------------------------------------------------
+# repo1 is a POSIX repository on the database server itself: fast restores, but it is NOT a
+# backup on its own (it dies with the server's disk). Copy it off the host, or see the README.
+backup_stanza = "main"
+backup_repo_path = "/var/lib/pgbackrest"
+# Full backups to keep (older fulls and their diffs and WAL are expired).
+backup_retention_full = 2
+# The environment variable (or secrets_file entry) holding the repository's cipher pass
+# (aes-256-cbc). It cannot change once the stanza exists: a changed pass is refused.
+backup_cipher_secret = "PGDEPLOY_BACKUP_CIPHER_PASS"
+# systemd OnCalendar schedules (`systemd-analyze calendar` checks them).
+backup_full_schedule = "Sun *-*-* 01:00:00"
+backup_diff_schedule = "Mon..Sat *-*-* 01:00:00"
+backup_check_schedule = "hourly"
+# The newest backup may be at most this old before the server suite calls it stale.
+backup_max_age_hours = 26
+# Where the restore drill (restore_drill.py) puts its scratch copy, and its port.
+backup_drill_directory = "/var/lib/pgdeploy-restore-drill"
+backup_drill_port = 54329
+# The restore drill's point-in-time target, e.g. "2026-12-03 21:30:00+00"; None: the latest.
+# Given on the command line: pyinfra … restore_drill.py --data restore_target="…"
+restore_target = None
+
 # -- Schema migrations ----------------------------------------------------------------------------
 # The versioned migrations (NNN_name.sql) on the control machine, relative to the project.
 migrations_dir = "sql"

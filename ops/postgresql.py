@@ -180,12 +180,8 @@ class PostgresCatalog(FactBase):
         return pgconf.parse_catalog(output) or None
 
 
-def conf_path(version: int, cluster_name: str) -> str:
-    return f"/etc/postgresql/{int(version)}/{cluster_name}/conf.d/50-pgdeploy.conf"
-
-
 @operation()
-def conf_applied(version: int, cluster_name: str, staged: str, sha256: str):
+def conf_applied(version: int, cluster_name: str, staged: str, sha256: str, file: str = "50-pgdeploy.conf"):
     """
     Make the staged settings file the cluster's live conf.d file, and put it in effect.
 
@@ -197,6 +193,7 @@ def conf_applied(version: int, cluster_name: str, staged: str, sha256: str):
     + version, cluster_name: the cluster
     + staged: path of the staged file on the server
     + sha256: the staged content's sha256 (the live file matches it: no change)
+    + file: the live file's name in the cluster's conf.d
 
     **Example:**
 
@@ -205,11 +202,11 @@ def conf_applied(version: int, cluster_name: str, staged: str, sha256: str):
         postgresql.conf_applied(name="Apply settings", version=15, cluster_name="main",
                                 staged="/etc/postgresql/15/main/pgdeploy.conf.staged", sha256=digest)
     """
-    live = conf_path(version, cluster_name)
+    live = f"/etc/postgresql/{int(version)}/{cluster_name}/conf.d/{file}"
     if host.get_fact(Sha256File, path=live) == sha256:
         host.noop(f"{live} is up to date")
         return
-    psql_ = f"runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -p \"$port\" -d postgres"
+    psql_ = "runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -p \"$port\" -d postgres"
     yield StringCommand(f"""set -e
 live={live}; ver={int(version)}; name={shlex.quote(cluster_name)}
 [ -f "$live" ] && cp -p "$live" "$live.prev"

@@ -163,6 +163,18 @@ SCHEMA: dict[str, Setting] = {
     "secrets_file": Setting(STRING, optional=True),
     "postgres_tls_cert": Setting(STRING, optional=True),
     "postgres_tls_key": Setting(STRING, optional=True),
+    "backup_stanza": Setting(_all(STRING, _pattern(r"[a-z0-9][a-z0-9_-]{0,62}", "a stanza name"))),
+    "backup_repo_path": Setting(_all(STRING, _pattern(r"/\S+", "an absolute path"))),
+    "backup_retention_full": Setting(_all(INTEGER, _range(1, 9999999))),
+    "backup_cipher_secret": Setting(_all(STRING, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name"))),
+    "backup_full_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
+    "backup_diff_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
+    "backup_check_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
+    "backup_max_age_hours": Setting(_all(INTEGER, _range(1, 24 * 366))),
+    "backup_drill_directory": Setting(_all(STRING, _pattern(r"/\S+", "an absolute path"))),
+    "backup_drill_port": Setting(_all(INTEGER, _range(1, 65535))),
+    "restore_target": Setting(_all(STRING, _pattern(r"\d{4}-\d\d-\d\d[ T][0-9:.]+([+-]\d\d(:?\d\d)?|Z)?",
+                                                    "a timestamp like 2026-12-03 21:30:00+00")), optional=True),
     "migrations_dir": Setting(STRING),
     "migrations_lock_timeout": Setting(_all(STRING, _pattern(DURATION, "a duration like 10s"))),
     "pgvector_version": Setting(_all(STRING, _pattern(r"\d+\.\d+\.\d+", "a version like 0.8.0"))),
@@ -214,6 +226,8 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
                      "self-signed certificate")
     elif data["postgres_tls_cert"] and (problem := tls.pair_problem(data["postgres_tls_cert"], data["postgres_tls_key"])):
         found.append(problem)
+    if data["backup_drill_port"] == data["postgres_port"]:
+        found.append(f"backup_drill_port {data['backup_drill_port']} is the live cluster's port; the drill needs its own")
     if not os.path.isdir(migrations_dir(data)):
         found.append(f"migrations_dir {data['migrations_dir']!r} is not a directory on the control machine")
     return found
@@ -231,13 +245,16 @@ def migrations_dir(settings: dict[str, Any]) -> str:
 
 
 def passwords(settings: dict[str, Any]) -> dict[str, Secret]:
-    """Each LOGIN role's password, by kind; SettingsError names every secret that is missing or unfit."""
+    """Each LOGIN role's password by kind, and the backup cipher pass as "backup_cipher";
+    SettingsError names every secret that is missing or unfit."""
     found, problems_ = {}, []
-    for kind, variable in settings["password_secrets"].items():
+    wanted = {**settings["password_secrets"], "backup_cipher": settings["backup_cipher_secret"]}
+    for kind, variable in wanted.items():
         try:
             found[kind] = secrets.lookup(variable, settings["secrets_file"])
         except secrets.SecretError as error:
-            problems_.append(f"{kind} role password: {error}")
+            what = "backup cipher pass" if kind == "backup_cipher" else f"{kind} role password"
+            problems_.append(f"{what}: {error}")
     if problems_:
         raise SettingsError("\n".join(problems_))
     return found

@@ -161,8 +161,9 @@ class Fleet:
         if not self.secrets.exists():
             fd = os.open(self.secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
-                out.writelines(f"{name}={secrets.token_urlsafe(24)}\n"
-                             for name in runpy.run_path(str(GROUP_DATA))["password_secrets"].values())
+                data = runpy.run_path(str(GROUP_DATA))
+                names = [*data["password_secrets"].values(), data["backup_cipher_secret"]]
+                out.writelines(f"{name}={secrets.token_urlsafe(24)}\n" for name in names)
         self.known_hosts.write_text("\n".join(known) + "\n")
         self.ssh_config.write_text("\n".join(config))
         self.inventory.write_text(

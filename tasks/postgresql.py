@@ -75,17 +75,8 @@ def cluster(settings: dict) -> None:
         user="postgres", group="postgres", mode="640",
         database=settings["app_database"], clients=hba_clients(settings),
     )
-    content = render_conf(settings, tls_dir)
-    staged = f"/etc/postgresql/{version}/{name}/pgdeploy.conf.staged"
-    files.put(
-        name="Stage postgresql.conf settings (memory and parallelism from this host)",
-        src=io.StringIO(content), dest=staged, user="postgres", group="postgres", mode="644",
-    )
-    postgresql.conf_applied(
-        name="Validate and apply the settings (reload, or restart only when needed)",
-        version=version, cluster_name=name, staged=staged,
-        sha256=hashlib.sha256(content.encode()).hexdigest(),
-    )
+    apply_conf(settings, "50-pgdeploy.conf", render_conf(settings, tls_dir),
+               "postgresql.conf settings (memory and parallelism from this host)")
     systemd.service(
         name="Enable and start the cluster's service",
         service=f"postgresql@{version}-{name}",
@@ -94,6 +85,19 @@ def cluster(settings: dict) -> None:
     systemd.service(
         name="Reload for the new pg_hba.conf", service=f"postgresql@{version}-{name}",
         reloaded=True, _if=hba.did_change,
+    )
+
+
+def apply_conf(settings: dict, file: str, content: str, what: str) -> None:
+    """Stage a conf.d file of the cluster, then validate it and put it in effect."""
+    version, name = settings["postgres_major"], settings["postgres_cluster"]
+    staged = f"/etc/postgresql/{version}/{name}/{file}.staged"
+    files.put(name=f"Stage {what}", src=io.StringIO(content), dest=staged, user="postgres", group="postgres",
+              mode="644")
+    postgresql.conf_applied(
+        name=f"Validate and apply {what} (reload, or restart only when needed)",
+        version=version, cluster_name=name, staged=staged, file=file,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
     )
 
 

@@ -1,12 +1,11 @@
 """Schema migrations on a real server: applied once, a failure rolls back, an edited file is
 refused, --dry lists what is pending, concurrent deploys apply each migration once."""
 
-import subprocess
 import threading
 
 import pytest
 
-from conftest import LOCAL_INVENTORY, pyinfra, psql
+from conftest import pyinfra, psql
 
 SNAPSHOT = ("SELECT string_agg(format('%s.%s %s', table_name, column_name, data_type), ',' "
             "ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public'")

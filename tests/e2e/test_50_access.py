@@ -116,10 +116,13 @@ def test_role_attribute_changes_are_applied(fleet, pg1, run_pyinfra, inventory_w
     assert back.rc == 0 and back.changed == 1, back.log[-2000:]
 
 
-def test_password_change_is_applied_once_and_never_leaks(fleet, pg1, passwords, run_pyinfra, inventory_with, tmp_path):
+def test_password_change_is_applied_once_and_never_leaks(fleet, deployed, pg1, passwords, run_pyinfra,
+                                                         inventory_with, tmp_path):
     new = {kind: f"changed-{kind}-{os.urandom(12).hex()}" for kind in VARIABLES}
     secrets = tmp_path / "secrets"
-    secrets.write_text("".join(f"{VARIABLES[k]}={v}\n" for k, v in new.items()))
+    cipher = read_secrets(fleet.secrets)["PGDEPLOY_BACKUP_CIPHER_PASS"]
+    secrets.write_text("".join(f"{VARIABLES[k]}={v}\n" for k, v in new.items())
+                       + f"PGDEPLOY_BACKUP_CIPHER_PASS={cipher}\n")
     secrets.chmod(0o600)
     inventory = inventory_with(secrets_file=str(secrets))
     # Sample every process's command line on the server while the deploy runs.
@@ -133,9 +136,9 @@ def test_password_change_is_applied_once_and_never_leaks(fleet, pg1, passwords, 
     changed = sorted(op["name"] for op in run.results["operations"] if op["success"])
     assert changed == [f"Application database and roles | The {k} role" for k in ("app", "migrator", "readonly")]
     assert samples.count("ps -eo args") > 20, "the sampler did not run during the deploy"
-    logs = fleet.ssh(pg1, "cat /var/log/postgresql/*.log; journalctl --no-pager -o cat").stdout
-    output = run.log + json.dumps(run.results)
-    for password in list(new.values()) + list(passwords.values()):
+    logs = fleet.ssh(pg1, "cat /var/log/postgresql/*.log /var/log/pgbackrest/*.log; journalctl --no-pager -o cat").stdout
+    output = run.log + json.dumps(run.results) + deployed.log + json.dumps(deployed.results)
+    for password in [*new.values(), *passwords.values(), cipher]:
         for where, text in (("pyinfra output", output), ("process list", samples), ("server logs", logs)):
             assert password not in text, f"a password appeared in the {where}"
     connect(pg1, "app", new["app"]).close()

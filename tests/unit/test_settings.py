@@ -138,13 +138,14 @@ def test_missing_migrations_dir(defaults):
 
 
 def test_passwords_name_each_missing_variable(defaults, monkeypatch):
-    for variable in defaults["password_secrets"].values():
+    for variable in [*defaults["password_secrets"].values(), defaults["backup_cipher_secret"]]:
         monkeypatch.delenv(variable, raising=False)
     with pytest.raises(schema.SettingsError) as error:
         schema.passwords(defaults)
     assert str(error.value).splitlines() == [
         f"{kind} role password: missing secret: set environment variable {variable}"
-        for kind, variable in defaults["password_secrets"].items()]
+        for kind, variable in defaults["password_secrets"].items()] + [
+        f"backup cipher pass: missing secret: set environment variable {defaults['backup_cipher_secret']}"]
 
 
 def _pair(tmp_path, name):
