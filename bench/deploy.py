@@ -5,6 +5,7 @@
   shell  the same work as one plain shell script over SSH, on another fresh server
   pgvector  what the pgvector steps add: deploy.py against the same deploy without them
             (and without the schema migrations, which need the extension)
+  The shell script does the deploy's work but the systemd timers and the restore drill script.
 
     sudo .venv/bin/python bench/deploy.py [--rounds N]
 """
@@ -61,6 +62,24 @@ work_mem = 29MB
 huge_pages = try
 CONF
 printf 'local all postgres peer\nhostssl chat chat_app 10.0.0.0/8 scram-sha-256\n' > $C/pg_hba.conf
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest >/dev/null
+install -d -o postgres -g postgres -m 750 /var/lib/pgbackrest /var/spool/pgbackrest && mkdir -p /etc/pgbackrest
+cat > /etc/pgbackrest/pgbackrest.conf <<'CONF'
+[global]
+repo1-path=/var/lib/pgbackrest
+repo1-retention-full=2
+repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=@CIPHER@
+compress-type=zst
+process-max=2
+start-fast=y
+archive-async=y
+spool-path=/var/spool/pgbackrest
+[main]
+pg1-path=/var/lib/postgresql/15/main
+CONF
+chgrp postgres /etc/pgbackrest/pgbackrest.conf && chmod 640 /etc/pgbackrest/pgbackrest.conf
+printf "archive_mode = on\narchive_command = 'pgbackrest --stanza=main archive-push %%p'\narchive_timeout = 60s\n" > $C/conf.d/60-archive.conf
 systemctl enable --now postgresql@15-main
 cd / && runuser -u postgres -- psql -q <<'SQL'
 CREATE ROLE chat_owner NOLOGIN;
@@ -116,9 +135,11 @@ def one_round(fleet: Fleet) -> dict[str, float]:
     migrations = "".join(f"SET ROLE chat_owner;\n{p.read_text()}\n" for p in sorted((PROJECT / "sql").glob("*.sql")))
     migrations = migrations.replace(":'index_build_memory'", "'6GB'").replace(":index_build_workers", "1")
     script = SHELL
-    for role in ("MIGRATOR", "APP", "READONLY"):  # throw-away passwords, on stdin only
+    for role in ("MIGRATOR", "APP", "READONLY", "CIPHER"):  # throw-away secrets, on stdin only
         script = script.replace(f"@{role}@", secrets.token_hex(16))
     script += f"runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d chat <<'SQL'\n{migrations}SQL\n"
+    script += "".join(f"runuser -u postgres -- pgbackrest --stanza=main {step} >/dev/null\n"
+                      for step in ("stanza-create", "check", "--type=full backup"))
     shell_s, _ = timed(["ssh", "-F", str(fleet.ssh_config), plain.name, f"{env} bash -s"], input=script)
     deploy_s, warm_s = deploy_twice(deployed.name, "deploy.py")
     verify_s, _ = timed([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/server",

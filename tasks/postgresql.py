@@ -62,19 +62,19 @@ def cluster(settings: dict) -> None:
     files.directory(name="TLS directory (postgres only)", path=tls_dir, user="postgres", group="postgres",
                     mode="700")
     if settings["postgres_tls_cert"]:
-        for source, target, mode in ((settings["postgres_tls_cert"], "server.crt", "644"),
-                                     (settings["postgres_tls_key"], "server.key", "600")):
-            files.put(name=f"Upload the TLS {target}", src=source, dest=f"{tls_dir}/{target}",
-                      user="postgres", group="postgres", mode=mode)
+        changes = [files.put(name=f"Upload the TLS {target}", src=source, dest=f"{tls_dir}/{target}",
+                             user="postgres", group="postgres", mode=mode)
+                   for source, target, mode in ((settings["postgres_tls_cert"], "server.crt", "644"),
+                                                (settings["postgres_tls_key"], "server.key", "600"))]
     else:
-        tls.self_signed(name="Self-signed TLS certificate (none supplied)", cert=f"{tls_dir}/server.crt",
-                        key=f"{tls_dir}/server.key", common_name=host.name)
-    hba = files.template(
+        changes = [tls.self_signed(name="Self-signed TLS certificate (none supplied)", cert=f"{tls_dir}/server.crt",
+                                   key=f"{tls_dir}/server.key", common_name=host.name)]
+    changes.append(files.template(
         name="pg_hba.conf: TLS and SCRAM only, from the listed networks",
         src=str(TEMPLATES / "pg_hba.conf.j2"), dest=f"{conf_dir}/pg_hba.conf",
         user="postgres", group="postgres", mode="640",
         database=settings["app_database"], clients=hba_clients(settings),
-    )
+    ))
     apply_conf(settings, "50-pgdeploy.conf", render_conf(settings, tls_dir),
                "postgresql.conf settings (memory and parallelism from this host)")
     systemd.service(
@@ -82,9 +82,10 @@ def cluster(settings: dict) -> None:
         service=f"postgresql@{version}-{name}",
         running=True, enabled=True,
     )
+    # PostgreSQL reads pg_hba.conf and the certificate again on a reload.
     systemd.service(
-        name="Reload for the new pg_hba.conf", service=f"postgresql@{version}-{name}",
-        reloaded=True, _if=hba.did_change,
+        name="Reload for a new pg_hba.conf or certificate", service=f"postgresql@{version}-{name}",
+        reloaded=True, _if=lambda: any(change.did_change() for change in changes),
     )
 
 

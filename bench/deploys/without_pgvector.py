@@ -1,9 +1,10 @@
 """deploy.py without the pgvector steps: the difference to deploy.py is what pgvector costs."""
 
-from tasks import database, postgresql, settings
+from tasks import backups, database, postgresql, settings
 
 config = settings.current()
 
 postgresql.install(config)
 postgresql.cluster(config)
 database.create(config)
+backups.configure(config)

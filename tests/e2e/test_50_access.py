@@ -13,6 +13,7 @@ import pytest
 from psycopg import errors
 
 from conftest import PROJECT, psql
+from tests.certs import make_pair
 
 ROLES = {"migrator": "chat_migrator", "app": "chat_app", "readonly": "chat_readonly"}
 VARIABLES = {"migrator": "PGDEPLOY_MIGRATOR_PASSWORD", "app": "PGDEPLOY_APP_PASSWORD",
@@ -149,3 +150,23 @@ def test_password_change_is_applied_once_and_never_leaks(fleet, deployed, pg1, p
     back = run_pyinfra("--limit", pg1.name)
     assert back.rc == 0 and back.changed == 3, back.log[-2000:]
     connect(pg1, "app", passwords["app"]).close()
+
+
+def test_supplied_certificate_is_served_and_a_mismatched_key_refused(fleet, pg1, passwords, run_pyinfra,
+                                                                     inventory_with, tmp_path):
+    cert, key = make_pair(tmp_path, pg1.address)
+    _, other_key = make_pair(tmp_path, "other")
+    before = fleet.ssh(pg1, "sha256sum /etc/postgresql/15/main/tls/server.key").stdout
+    refused = run_pyinfra("--limit", pg1.name, inventory=inventory_with(postgres_tls_cert=cert,
+                                                                         postgres_tls_key=other_key))
+    assert refused.rc != 0
+    assert f"postgres_tls_key {other_key!r} does not belong to postgres_tls_cert {cert!r}" in refused.log
+    assert fleet.ssh(pg1, "sha256sum /etc/postgresql/15/main/tls/server.key").stdout == before
+    run = run_pyinfra("--limit", pg1.name, inventory=inventory_with(postgres_tls_cert=cert, postgres_tls_key=key))
+    assert run.rc == 0, run.log[-2000:]
+    # The deploy reloaded the server for the new certificate: the client verifies it as its CA.
+    with psycopg.connect(host=pg1.address, dbname="chat", user=ROLES["app"], password=passwords["app"],
+                         sslmode="verify-ca", sslrootcert=cert, connect_timeout=5) as conn:
+        assert conn.pgconn.ssl_in_use
+    mode = fleet.ssh(pg1, "stat -c '%a %U' /etc/postgresql/15/main/tls/server.key").stdout.strip()
+    assert mode == "600 postgres"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pgcore import settings as schema
+from tests.certs import make_pair
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -148,30 +149,13 @@ def test_passwords_name_each_missing_variable(defaults, monkeypatch):
         f"backup cipher pass: missing secret: set environment variable {defaults['backup_cipher_secret']}"]
 
 
-def _pair(tmp_path, name):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    import datetime
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    (tmp_path / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return str(tmp_path / f"{name}.crt"), str(tmp_path / f"{name}.key")
-
-
 def test_tls_pair_that_matches(defaults, tmp_path):
-    cert, key = _pair(tmp_path, "a")
+    cert, key = make_pair(tmp_path, "a")
     assert schema.problems({**defaults, "postgres_tls_cert": cert, "postgres_tls_key": key}) == []
 
 
 def test_tls_key_of_another_certificate_is_refused(defaults, tmp_path):
-    cert, _ = _pair(tmp_path, "a")
-    _, other_key = _pair(tmp_path, "b")
+    cert, _ = make_pair(tmp_path, "a")
+    _, other_key = make_pair(tmp_path, "b")
     assert schema.problems({**defaults, "postgres_tls_cert": cert, "postgres_tls_key": other_key}) == [
         f"postgres_tls_key {other_key!r} does not belong to postgres_tls_cert {cert!r}"]
