@@ -239,6 +239,12 @@ ROLE_SETTINGS = {"owner": "app_owner_role", "migrator": "app_migrator_role", "ap
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def role_limits(settings: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A LOGIN role's connection_limit and statement_timeout, with the keys it leaves out at
+    PostgreSQL's own defaults (no limit, the server's timeout)."""
+    return {"connection_limit": -1, "statement_timeout": None, **settings["app_role_limits"].get(kind, {})}
+
+
 def migrations_dir(settings: dict[str, Any]) -> str:
     """migrations_dir, relative to the project unless absolute."""
     return os.path.join(PROJECT, settings["migrations_dir"])

@@ -6,6 +6,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import postgres
 
 from ops import access, roles
+from pgcore import settings as schema
 
 
 @deploy("Application database and roles")
@@ -13,11 +14,11 @@ def create(settings: dict) -> None:
     port, passwords = settings["postgres_port"], settings["passwords"]
     owner = settings["app_owner_role"]
     roles.role(name="The owner role (NOLOGIN)", role=owner, port=port)
-    for kind, setting in (("migrator", "app_migrator_role"), ("app", "app_role"), ("readonly", "app_readonly_role")):
-        limits = {"connection_limit": -1, "statement_timeout": None, **settings["app_role_limits"].get(kind, {})}
+    for kind in schema.ROLE_KINDS:
+        limits = schema.role_limits(settings, kind)
         timeout = limits["statement_timeout"]
         roles.role(
-            name=f"The {kind} role", role=settings[setting], login=True,
+            name=f"The {kind} role", role=settings[schema.ROLE_SETTINGS[kind]], login=True,
             member_of=[owner] if kind == "migrator" else [], connection_limit=limits["connection_limit"],
             settings={"statement_timeout": timeout} if timeout else {}, password=passwords[kind], port=port,
         )

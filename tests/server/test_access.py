@@ -4,6 +4,8 @@ import ipaddress
 
 import pytest
 
+from pgcore import settings as schema
+
 
 @pytest.fixture(scope="module")
 def rules(psql):
@@ -24,8 +26,7 @@ def test_local_socket_is_for_the_superuser_only(rules):
 
 def test_network_rules_are_exactly_the_listed_clients(rules, settings):
     expected = sorted(
-        (settings["app_database"], settings[{"migrator": "app_migrator_role", "app": "app_role",
-                                             "readonly": "app_readonly_role"}[kind]], cidr)
+        (settings["app_database"], settings[schema.ROLE_SETTINGS[kind]], cidr)
         for kind, cidrs in settings["app_clients"].items() for cidr in cidrs)
     network = [r for r in rules if r[0] != "local"]
     assert all(r[0] == "hostssl" and r[5] == "scram-sha-256" for r in network), network

@@ -2,6 +2,8 @@
 
 import pytest
 
+from pgcore import settings as schema
+
 TABLES = ("users", "chat_sessions", "messages")
 
 
@@ -12,8 +14,7 @@ def sql(psql, settings):
 
 @pytest.fixture(scope="module")
 def roles(settings):
-    return {"owner": settings["app_owner_role"], "migrator": settings["app_migrator_role"],
-            "app": settings["app_role"], "readonly": settings["app_readonly_role"]}
+    return {kind: settings[setting] for kind, setting in schema.ROLE_SETTINGS.items()}
 
 
 ATTRIBUTES = ("SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, "
@@ -26,7 +27,7 @@ def test_owner_cannot_log_in(sql, roles):
 
 @pytest.mark.parametrize("kind", ["migrator", "app", "readonly"])
 def test_login_role_attributes_and_limits(sql, roles, settings, kind):
-    limits = {"connection_limit": -1, "statement_timeout": None, **settings["app_role_limits"].get(kind, {})}
+    limits = schema.role_limits(settings, kind)
     config = f"statement_timeout={limits['statement_timeout']}" if limits["statement_timeout"] else ""
     assert sql(ATTRIBUTES.format(roles[kind])) == f"t|f|f|f|f|f|{limits['connection_limit']}|{config}"
 
