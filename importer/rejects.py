@@ -8,14 +8,12 @@ import orjson
 class Rejects:
     def __init__(self, path: str):
         self.path = path
-        self.written = 0
         self._file = open(path, "wb")  # a re-run starts it afresh, as it re-decides every document
 
     def write(self, table: str, line: int, convex_id: str | None, reason: str, detail: str, document) -> None:
         record = {"table": table, "line": line, "_id": convex_id, "reason": reason, "detail": detail,
                   "document": document}
         self._file.write(orjson.dumps(record) + b"\n")
-        self.written += 1
 
     def close(self) -> None:
         self._file.close()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
-from ops import pgbackrest, postgresql
+from ops import pgbackrest
 from pgcore.templates import render
 from tasks.postgresql import apply_conf
 
@@ -34,7 +33,7 @@ def configure(settings: dict) -> None:
         name="pgbackrest.conf (no secrets in it)", src=str(TEMPLATES / "pgbackrest.conf.j2"),
         dest="/etc/pgbackrest/pgbackrest.conf", mode="644",
         stanza=stanza, repo_path=repo, retention_full=settings["backup_retention_full"],
-        process_max=host.get_fact(postgresql.HostResources)["cpus"], spool_path="/var/spool/pgbackrest",
+        process_max=settings["resources"]["cpus"], spool_path="/var/spool/pgbackrest",
         data_directory=data_directory(settings), port=settings["postgres_port"],
     )
     pgbackrest.cipher_pass(name="The repository's cipher pass", passphrase=settings["passwords"]["backup_cipher"],

@@ -114,7 +114,7 @@ def render_conf(settings: dict, tls_dir: str) -> str:
     catalog = host.get_fact(postgresql.PostgresCatalog, major=settings["postgres_major"])
     if catalog is not None and (found := pgconf.catalog_problems(overrides, catalog)):
         raise PyinfraError(f"{host.name}: " + f"\n{host.name}: ".join(found))
-    inputs, source = tuning.host_inputs(host.get_fact(postgresql.HostResources), settings)
+    inputs, source = tuning.host_inputs(settings["resources"], settings)
     computed = tuning.compute(inputs)
     return render(
         "postgresql.conf.j2",

@@ -6,7 +6,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
 
-from ops import migrations, postgresql
+from ops import migrations
 from pgcore import tuning
 from pgcore.migrations import MigrationError
 
@@ -20,7 +20,7 @@ def migrate(settings: dict) -> None:
         todo = migrations.pending(directory, database, port)
     except MigrationError as error:
         raise PyinfraError(f"{host.name}: {error}") from None
-    inputs, _ = tuning.host_inputs(host.get_fact(postgresql.HostResources), settings)
+    inputs, _ = tuning.host_inputs(settings["resources"], settings)
     build = tuning.index_build(inputs, tuning.compute(inputs))
     migrations.applied(
         name="Apply migrations: " + (", ".join(m.name for m in todo) or "none pending"),

@@ -6,6 +6,7 @@ from pyinfra import host, inventory
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.server import LinuxDistribution
 
+from ops import postgresql
 from pgcore import settings as schema
 
 
@@ -28,4 +29,6 @@ def current() -> dict:
     except schema.SettingsError as error:
         raise PyinfraError(f"{host.name}: {error}") from None
     settings["passwords"] = schema.passwords(settings)
+    # RAM, cgroup limit and CPUs, read once: the tuning, the migrations and the backups use them.
+    settings["resources"] = host.get_fact(postgresql.HostResources)
     return settings
