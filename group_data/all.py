@@ -75,26 +75,54 @@ secrets_file = None
 
 # -- Backups with pgBackRest ------------------------------------------------------------------
 # repo1 is a POSIX repository on the database server itself: fast restores, but it is NOT a
-# backup on its own (it dies with the server's disk). Copy it off the host, or see the README.
+# backup on its own (it dies with the server's disk). repo2 lives on a dedicated repository
+# host: a host of the inventory's `backup` group, named here (on the database server) by its
+# inventory name. The deploy creates a `pgbackrest` user there, exchanges SSH keys between it
+# and `postgres` here, pushes WAL to both repositories and pulls repo2's backups from the
+# repository host. None: repo1 only.
+backup_repo2_host = None
+# The address the other end of that SSH link uses for this host; None: its SSH host name.
+backup_ssh_address = None
 backup_stanza = "main"
+# repo1's path on a database server, and repo2's on a repository host (pgBackRest refuses two
+# repositories of one stanza on the same path, even on different hosts).
 backup_repo_path = "/var/lib/pgbackrest"
-# Full backups to keep (older fulls and their diffs and WAL are expired).
+backup_repo2_path = "/var/lib/pgbackrest-repo2"
+# Full backups to keep (older fulls and their diffs and WAL are expired); on a repository
+# host, its own value applies to repo2.
 backup_retention_full = 2
 # The environment variable (or secrets_file entry) holding the repository's cipher pass
-# (aes-256-cbc). It cannot change once the stanza exists: a changed pass is refused.
+# (aes-256-cbc). It cannot change once the stanza exists: a changed pass is refused. repo2
+# uses its repository host's pass.
 backup_cipher_secret = "PGDEPLOY_BACKUP_CIPHER_PASS"
 # systemd OnCalendar schedules (`systemd-analyze calendar` checks them).
 backup_full_schedule = "Sun *-*-* 01:00:00"
 backup_diff_schedule = "Mon..Sat *-*-* 01:00:00"
+# When a repository host pulls repo2's backups: later than repo1's, because pgBackRest takes
+# one backup of a stanza at a time (a clash fails one of them, which is logged at crit).
+backup_repo2_full_schedule = "Sun *-*-* 03:00:00"
+backup_repo2_diff_schedule = "Mon..Sat *-*-* 03:00:00"
 backup_check_schedule = "hourly"
 # The newest backup may be at most this old before the server suite calls it stale.
 backup_max_age_hours = 26
 # Where the restore drill (restore_drill.py) puts its scratch copy, and its port.
 backup_drill_directory = "/var/lib/pgdeploy-restore-drill"
 backup_drill_port = 54329
+# The repository the restore drill restores from (1 or 2); None: pgBackRest's choice (repo1
+# first). Given on the command line: pyinfra … restore_drill.py --data restore_repo=2
+restore_repo = None
 # The restore drill's point-in-time target, e.g. "2026-12-03 21:30:00+00"; None: the latest.
 # Given on the command line: pyinfra … restore_drill.py --data restore_target="…"
 restore_target = None
+
+# -- Importing a Convex export on the server (import_convex.py) ------------------------------
+# The ZIP of `npx convex export`, on the control machine; given on the command line:
+# pyinfra … import_convex.py --data convex_export=snapshot.zip
+convex_export = None
+# A JSON file renaming Convex tables and fields (see the README); None: the app's own names.
+convex_mapping = None
+# Finish, and never import this export again, even though documents were rejected.
+convex_allow_rejects = False
 
 # -- Schema migrations ----------------------------------------------------------------------------
 # The versioned migrations (NNN_name.sql) on the control machine, relative to the project.

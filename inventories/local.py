@@ -27,6 +27,9 @@ _local = {
 # The servers listen on their own address; the login roles may connect from this machine
 # (the bridge's address) only, so another server on the bridge is a client that is refused.
 _clients = {kind: [f"{GATEWAY}/32"] for kind in ("migrator", "app", "readonly")}
+_hosts = runpy.run_path(str(_generated))
 servers = [(name, {**data, **_local, "postgres_listen_addresses": ["localhost", data["ssh_hostname"]],
-                   "app_clients": _clients})
-           for name, data in runpy.run_path(str(_generated))["servers"]]
+                   "app_clients": _clients, "backup_repo2_host": _hosts["repo2_hosts"].get(name)})
+           for name, data in _hosts["servers"]]
+# pgBackRest repository hosts (`up --backup SUITE`): repo2 of the servers of their suite.
+backup = [(name, {**data, **_local}) for name, data in _hosts["backup"]]

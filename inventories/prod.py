@@ -16,5 +16,12 @@ db = [
         "app_clients": {"app": ["10.0.1.0/24"], "readonly": ["10.8.0.0/16"], "migrator": ["10.0.1.0/24"]},
         # Or export PGDEPLOY_*_PASSWORD; the file must be mode 0600 and outside git.
         "secrets_file": "/etc/pgdeploy/prod.secrets",
+        # repo2 on the dedicated repository host below (same Debian release as this server).
+        "backup_repo2_host": "backup1.example.com",
     }),
+]
+
+# pgBackRest repository hosts: they get only pgBackRest, and keep repo2 of the servers above.
+backup = [
+    ("backup1.example.com", {"ssh_user": "admin", "_sudo": True, "secrets_file": "/etc/pgdeploy/prod.secrets"}),
 ]

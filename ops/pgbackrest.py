@@ -1,87 +1,108 @@
-"""pgBackRest: the repository's cipher pass, the stanza and its first backup; facts and
+"""pgBackRest: the repositories' cipher passes, the stanza and its first backup; facts and
 operations shaped like pyinfra's own (pyinfra has none for pgBackRest)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import uuid
 
 from pyinfra import host
-from pyinfra.api import FactBase, FileUploadCommand, OperationError, StringCommand, operation
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.api import FactBase, OperationError, StringCommand, operation
 
-from ops.postgresql import SQL_DIR
+from ops.postgresql import secret_file
 from pgcore.secrets import Secret
 
 CIPHER_CONF = "/etc/pgbackrest/conf.d/pgdeploy-cipher.conf"
-AS_POSTGRES = "cd / && runuser -u postgres -- pgbackrest"
+
+
+def as_user(user: str) -> str:
+    return f"cd / && runuser -u {user} -- pgbackrest"
 
 
 class PgbackrestInfo(FactBase):
     """
-    ``pgbackrest info`` of one stanza: its status code (0 ok, 1 missing stanza path, 2 no
-    valid backups, 3 missing stanza data, …) and its backups; None without pgBackRest.
+    ``pgbackrest info`` of one stanza, run as `user`: each repository's status code (0 ok,
+    1 missing stanza path, 2 no valid backups, 3 missing stanza data, 99 other, e.g. an
+    unreachable repository host) and the backups; None without pgBackRest.
 
     .. code:: python
 
-        {"status": 0, "backups": [{"label": "20261203-213001F", "type": "full", "stop": 1796333401}]}
+        {"repos": {1: 0, 2: 2},
+         "backups": [{"label": "20261203-213001F", "type": "full", "stop": 1796333401, "repo": 1}]}
     """
 
-    def command(self, stanza: str) -> str:
-        return f"if command -v pgbackrest >/dev/null; then {AS_POSTGRES} --stanza={stanza} --output=json info; fi"
+    def command(self, stanza: str, user: str = "postgres") -> str:
+        return f"if command -v pgbackrest >/dev/null; then {as_user(user)} --stanza={stanza} --output=json info; fi"
 
     def process(self, output):
         text = "".join(output).strip()
         if not text:
             return None
         [stanza] = json.loads(text)
-        return {"status": stanza["status"]["code"],
-                "backups": [{"label": b["label"], "type": b["type"], "stop": b["timestamp"]["stop"]}
-                            for b in stanza.get("backup", [])]}
+        return {"repos": {repo["key"]: repo["status"]["code"] for repo in stanza.get("repo", [])},
+                "backups": [{"label": b["label"], "type": b["type"], "stop": b["timestamp"]["stop"],
+                             "repo": b["database"]["repo-key"]} for b in stanza.get("backup", [])]}
 
 
-def _stanza_exists(repo_path: str, stanza: str) -> bool:
-    return bool(host.get_fact(File, path=f"{repo_path}/backup/{stanza}/backup.info"))
+class CipherPasses(FactBase):
+    """
+    The sha256 of each ``repoN-cipher-pass=…`` line of pgdeploy's cipher file, by repository
+    (the passes themselves never leave the server). Only shell builtins see a pass.
+
+    .. code:: python
+
+        {1: "9f86d0…", 2: "60303a…"}
+    """
+
+    def command(self) -> str:
+        return (f"if [ -f {CIPHER_CONF} ]; then grep -E '^repo[0-9]+-cipher-pass=' {CIPHER_CONF} | "
+                "while IFS= read -r line; do "
+                "printf '%s %s\\n' \"${line%%-cipher-pass=*}\" \"$(printf '%s' \"$line\" | sha256sum)\"; done; fi")
+
+    def process(self, output):
+        return {int(repo.removeprefix("repo")): digest for repo, digest, *_ in (line.split() for line in output)}
+
+
+def _line(repo: int, passphrase: Secret) -> str:
+    return f"repo{repo}-cipher-pass={passphrase.reveal()}"
 
 
 @operation()
-def cipher_pass(passphrase: Secret, stanza: str, repo_path: str):
+def cipher_pass(passes: dict[int, Secret], locked: dict[int, str], group: str = "postgres"):
     """
-    Write the repository's cipher pass where pgBackRest reads it (root:postgres, 0640),
-    through a root-only directory, never a command line. Once the stanza exists its pass
-    cannot change (the repository would become unreadable): a different one is refused.
+    Write the repositories' cipher passes where pgBackRest reads them (root:`group`, 0640),
+    through a root-only directory, never a command line. A repository
+    whose stanza exists cannot change its pass (it would become unreadable): a different one
+    is refused.
 
-    + passphrase: the ``Secret``
-    + stanza, repo_path: where the stanza's repository lives
+    + passes: the ``Secret`` of each repository, by index
+    + locked: repositories whose pass may no longer change, with the reason (their stanza exists)
+    + group: the group pgBackRest runs as
 
     **Example:**
 
     .. code:: python
 
-        pgbackrest.cipher_pass(name="Cipher pass", passphrase=secret, stanza="main",
-                               repo_path="/var/lib/pgbackrest")
+        pgbackrest.cipher_pass(name="Cipher pass", passes={1: secret}, locked={1: "stanza 'main' exists"})
     """
-    content = f"[global]\nrepo1-cipher-pass={passphrase.reveal()}\n"
-    current = host.get_fact(Sha256File, path=CIPHER_CONF)
-    if current == hashlib.sha256(content.encode()).hexdigest():
-        host.noop("the cipher pass is in place")
+    content = "[global]\n" + "".join(_line(repo, secret) + "\n" for repo, secret in sorted(passes.items()))
+    current = host.get_fact(CipherPasses)
+    wanted = {repo: hashlib.sha256(_line(repo, secret).encode()).hexdigest() for repo, secret in passes.items()}
+    if current == wanted:
+        host.noop("the cipher passes are in place")
         return
-    if current and _stanza_exists(repo_path, stanza):
-        raise OperationError(f"the backup cipher pass ({passphrase.source}) differs from the one stanza {stanza!r} "
-                             f"was created with; it cannot change once the stanza exists")
-    staged = f"{SQL_DIR}/{uuid.uuid4().hex}"
-    yield StringCommand(f"install -d -m 700 {SQL_DIR} && install -d -m 755 /etc/pgbackrest/conf.d")
-    yield FileUploadCommand(io.BytesIO(content.encode()), staged)
-    yield StringCommand(f"install -m 640 -o root -g postgres {staged} {CIPHER_CONF}; rc=$?; rm -f {staged}; exit $rc")
+    for repo, why in locked.items():
+        if repo in current and current[repo] != wanted.get(repo):
+            raise OperationError(f"the backup cipher pass of repo{repo} ({passes[repo].source}) differs from the one "
+                                 f"{why}; it cannot change once the stanza exists")
+    yield from secret_file(content.encode(), CIPHER_CONF, "640", "root", group)
 
 
 @operation()
-def stanza(stanza: str):
+def stanza(stanza: str, user: str = "postgres"):
     """
-    Create the stanza (``stanza-create``) and ``check`` that WAL archiving reaches it, unless
-    it exists already.
+    Create the stanza (``stanza-create``, in every repository) and ``check`` that WAL archiving
+    reaches it, unless every repository has it already.
 
     **Example:**
 
@@ -89,26 +110,33 @@ def stanza(stanza: str):
 
         pgbackrest.stanza(name="Create the stanza", stanza="main")
     """
-    info = host.get_fact(PgbackrestInfo, stanza=stanza)
-    if info is not None and info["status"] in (0, 2):
-        host.noop(f"stanza {stanza} exists")
+    info = host.get_fact(PgbackrestInfo, stanza=stanza, user=user)
+    if info and info["repos"] and all(code in (0, 2) for code in info["repos"].values()):
+        host.noop(f"stanza {stanza} exists in repo{', repo'.join(map(str, info['repos']))}")
         return
-    yield StringCommand(f"{AS_POSTGRES} --stanza={stanza} stanza-create && {AS_POSTGRES} --stanza={stanza} check")
+    yield StringCommand(f"{as_user(user)} --stanza={stanza} stanza-create && {as_user(user)} --stanza={stanza} check")
 
 
 @operation()
-def first_backup(stanza: str):
+def first_backup(stanzas: list[str], repo: int, user: str = "postgres"):
     """
-    Take a full backup when the stanza has none, so there is always one to restore.
+    Take a full backup into repository `repo` of each of `stanzas` that has none there, so
+    there is always one to restore. An empty list does nothing: a host that calls it anyway
+    keeps its place in pyinfra's operation order (see tasks/backups.py).
 
     **Example:**
 
     .. code:: python
 
-        pgbackrest.first_backup(name="First full backup", stanza="main")
+        pgbackrest.first_backup(name="First full backup", stanzas=["main"], repo=1)
     """
-    info = host.get_fact(PgbackrestInfo, stanza=stanza)
-    if info is not None and info["backups"]:
-        host.noop(f"stanza {stanza} has {len(info['backups'])} backup(s)")
+    missing = []
+    for stanza in stanzas:
+        info = host.get_fact(PgbackrestInfo, stanza=stanza, user=user)
+        if not [b for b in (info or {}).get("backups", []) if b["repo"] == repo]:
+            missing.append(stanza)
+    if not missing:
+        host.noop(f"repo{repo} has a backup of {', '.join(stanzas) or 'every stanza'}")
         return
-    yield StringCommand(f"{AS_POSTGRES} --stanza={stanza} --type=full backup")
+    for stanza in missing:
+        yield StringCommand(f"{as_user(user)} --stanza={stanza} --repo={repo} --type=full backup")

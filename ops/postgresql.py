@@ -93,6 +93,16 @@ def psql(port: int, database: str = "postgres") -> str:
 SQL_DIR = "/run/pgdeploy"
 
 
+def secret_file(content: bytes, dest: str, mode: str, user: str, group: str):
+    """Commands that install `content` (a secret) at `dest`, in a directory that exists: uploaded
+    into a root-only directory, then moved into place with its mode and owner, so it is never
+    readable by others on the way and never in a command line."""
+    staged = f"{SQL_DIR}/{uuid.uuid4().hex}"
+    yield StringCommand(f"install -d -m 700 {SQL_DIR}")
+    yield FileUploadCommand(io.BytesIO(content), staged)
+    yield StringCommand(f"install -m {mode} -o {user} -g {group} {staged} {dest}; rc=$?; rm -f {staged}; exit $rc")
+
+
 def sql_on_stdin(sql: str, port: int, database: str = "postgres"):
     """Commands that run `sql` in one psql session, fed on stdin from a file in a root-only
     directory: never in a command line, where any user's `ps` would show it."""

@@ -165,16 +165,25 @@ SCHEMA: dict[str, Setting] = {
     "postgres_tls_key": Setting(STRING, optional=True),
     "backup_stanza": Setting(_all(STRING, _pattern(r"[a-z0-9][a-z0-9_-]{0,62}", "a stanza name"))),
     "backup_repo_path": Setting(_all(STRING, _pattern(r"/\S+", "an absolute path"))),
+    "backup_repo2_path": Setting(_all(STRING, _pattern(r"/\S+", "an absolute path"))),
     "backup_retention_full": Setting(_all(INTEGER, _range(1, 9999999))),
     "backup_cipher_secret": Setting(_all(STRING, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name"))),
     "backup_full_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
     "backup_diff_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
+    "backup_repo2_full_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
+    "backup_repo2_diff_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
     "backup_check_schedule": Setting(_all(STRING, _pattern(r"[^\n]+", "a systemd OnCalendar expression"))),
     "backup_max_age_hours": Setting(_all(INTEGER, _range(1, 24 * 366))),
     "backup_drill_directory": Setting(_all(STRING, _pattern(r"/\S+", "an absolute path"))),
     "backup_drill_port": Setting(_all(INTEGER, _range(1, 65535))),
+    "backup_repo2_host": Setting(_all(STRING, _pattern(r"\S+", "an inventory host name")), optional=True),
+    "backup_ssh_address": Setting(_all(STRING, _pattern(r"[A-Za-z0-9.:_-]+", "a host name or address")), optional=True),
+    "restore_repo": Setting(_all(INTEGER, _choice(1, 2)), optional=True),
     "restore_target": Setting(_all(STRING, _pattern(r"\d{4}-\d\d-\d\d[ T][0-9:.]+([+-]\d\d(:?\d\d)?|Z)?",
                                                     "a timestamp like 2026-12-03 21:30:00+00")), optional=True),
+    "convex_export": Setting(STRING, optional=True),
+    "convex_mapping": Setting(STRING, optional=True),
+    "convex_allow_rejects": Setting(_type(bool, what="true or false")),
     "migrations_dir": Setting(STRING),
     "migrations_lock_timeout": Setting(_all(STRING, _pattern(DURATION, "a duration like 10s"))),
     "pgvector_version": Setting(_all(STRING, _pattern(r"\d+\.\d+\.\d+", "a version like 0.8.0"))),
@@ -228,6 +237,9 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
         found.append(problem)
     if data["backup_drill_port"] == data["postgres_port"]:
         found.append(f"backup_drill_port {data['backup_drill_port']} is the live cluster's port; the drill needs its own")
+    for key in ("convex_export", "convex_mapping"):
+        if data[key] is not None and not os.path.isfile(data[key]):
+            found.append(f"{key} {data[key]!r} is not a file on the control machine")
     if not os.path.isdir(migrations_dir(data)):
         found.append(f"migrations_dir {data['migrations_dir']!r} is not a directory on the control machine")
     return found
@@ -250,11 +262,12 @@ def migrations_dir(settings: dict[str, Any]) -> str:
     return os.path.join(PROJECT, settings["migrations_dir"])
 
 
-def passwords(settings: dict[str, Any]) -> dict[str, Secret]:
-    """Each LOGIN role's password by kind, and the backup cipher pass as "backup_cipher";
-    SettingsError names every secret that is missing or unfit."""
+def passwords(settings: dict[str, Any], repository_host: bool = False) -> dict[str, Secret]:
+    """Each LOGIN role's password by kind, and the backup cipher pass as "backup_cipher" (all a
+    repository host needs); SettingsError names every secret that is missing or unfit."""
     found, problems_ = {}, []
-    wanted = {**settings["password_secrets"], "backup_cipher": settings["backup_cipher_secret"]}
+    roles = {} if repository_host else settings["password_secrets"]
+    wanted = {**roles, "backup_cipher": settings["backup_cipher_secret"]}
     for kind, variable in wanted.items():
         try:
             found[kind] = secrets.lookup(variable, settings["secrets_file"])
@@ -263,6 +276,39 @@ def passwords(settings: dict[str, Any]) -> dict[str, Secret]:
             problems_.append(f"{what}: {error}")
     if problems_:
         raise SettingsError("\n".join(problems_))
+    return found
+
+
+# The inventory group of dedicated pgBackRest repository hosts (repo2 of the database servers).
+BACKUP_GROUP = "backup"
+
+
+def backup_link_problems(hosts: dict[str, dict[str, Any]]) -> list[str]:
+    """What is wrong with the links from database servers to repository hosts. `hosts` maps
+    each host name to {"groups": [...], "data": {...}, "debian": "12"}; the data is valid."""
+    found, stanzas = [], {}
+    for name, one in hosts.items():
+        repo = one["data"]["backup_repo2_host"]
+        if repo is None:
+            continue
+        if BACKUP_GROUP in one["groups"]:
+            found.append(f"{name}: backup_repo2_host is for database servers; {name} is in the "
+                         f"{BACKUP_GROUP!r} group")
+        elif repo not in hosts or BACKUP_GROUP not in hosts[repo]["groups"]:
+            found.append(f"{name}: backup_repo2_host {repo!r} is not a host of the inventory's {BACKUP_GROUP!r} group")
+        elif one["debian"] != hosts[repo]["debian"]:
+            # pgBackRest refuses to talk to another version; Debian ships one per release.
+            found.append(f"{name}: runs Debian {one['debian']} but its repository host {repo} runs Debian "
+                         f"{hosts[repo]['debian']}; pgBackRest's versions must match exactly")
+        elif one["data"]["backup_repo_path"] == hosts[repo]["data"]["backup_repo2_path"]:
+            found.append(f"{name}: backup_repo_path and {repo}'s backup_repo2_path are both "
+                         f"{one['data']['backup_repo_path']!r}; pgBackRest needs repo1 and repo2 on different paths")
+        else:
+            stanza = one["data"]["backup_stanza"]
+            if (repo, stanza) in stanzas:
+                found.append(f"{name}: {repo} already keeps stanza {stanza!r} for {stanzas[repo, stanza]}; "
+                             f"give each database server its own backup_stanza")
+            stanzas[repo, stanza] = name
     return found
 
 

@@ -1,6 +1,7 @@
 """python -m servers up [SUITE ...] | down | status | demo
 
-  up      boot disposable servers (default: one bookworm) and write their inventory,
+  up      boot disposable servers (default: one bookworm; --backup SUITE adds a
+          pgBackRest repository host) and write their inventory,
           ssh_config and known_hosts into the run directory (default .servers/)
   down    stop them and remove everything `up` made
   status  list them
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m servers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status", "demo"])
-    parser.add_argument("suites", nargs="*", default=["bookworm"], help="one server per suite")
+    parser.add_argument("suites", nargs="*", default=["bookworm"], help="one database server per suite")
+    parser.add_argument("--backup", action="append", default=[], metavar="SUITE",
+                        help="also a pgBackRest repository host (repo2 of the servers of its suite)")
     parser.add_argument("--run-dir", type=Path, default=Path(os.environ.get("SERVERS_RUN_DIR", DEFAULT_RUN_DIR)))
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -36,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         fleet.down()
         print("all servers down")
     elif args.command == "status":
-        for s in fleet.servers:
+        for s in fleet.all:
             print(f"{s.name} {s.address} {s.suite} {'running' if is_ours(s.pid, s.marker) else 'stopped'}")
     else:
-        fleet.up(args.suites)
+        fleet.up(args.suites, args.backup)
         print(f"inventory: {fleet.inventory}\nssh:       ssh -F {fleet.ssh_config} pg1")
         if args.command == "demo":
             return demo(fleet)
@@ -52,7 +55,7 @@ def demo(fleet: Fleet) -> int:
     steps = [
         [str(bin_dir / "pyinfra"), "-y", str(PROJECT / "inventories/local.py"), "deploy.py"],
         [str(bin_dir / "pytest"), "-p", "no:cacheprovider", str(PROJECT / "tests/server"),
-         f"--hosts={','.join('ssh://' + s.name for s in fleet.servers)}", f"--ssh-config={fleet.ssh_config}",
+         f"--hosts={','.join('ssh://' + s.name for s in fleet.all)}", f"--ssh-config={fleet.ssh_config}",
          f"--inventory={PROJECT / 'inventories/local.py'}"],
     ]
     for step in steps:

@@ -51,11 +51,13 @@ class Fleet:
         self.state_file = self.run_dir / "state.json"
         self.log = log
         self.proxy_pid = 0
-        self.servers: list[Server] = []
+        self.servers: list[Server] = []  # database servers
+        self.backups: list[Server] = []  # pgBackRest repository hosts (the inventory's `backup` group)
         if self.state_file.exists():
             state = json.loads(self.state_file.read_text())
             self.proxy_pid = state["proxy_pid"]
             self.servers = [Server(**s) for s in state["servers"]]
+            self.backups = [Server(**s) for s in state.get("backups", [])]
 
     # -- files the clients use -------------------------------------------------------------
     @property
@@ -81,12 +83,19 @@ class Fleet:
 
     def _save(self) -> None:
         self.state_file.write_text(json.dumps(
-            {"proxy_pid": self.proxy_pid, "servers": [asdict(s) for s in self.servers]}, indent=1))
+            {"proxy_pid": self.proxy_pid, "servers": [asdict(s) for s in self.servers],
+             "backups": [asdict(s) for s in self.backups]}, indent=1))
+
+    @property
+    def all(self) -> list[Server]:
+        return self.servers + self.backups
 
     # -- up ----------------------------------------------------------------------------------
-    def up(self, suites: list[str]) -> list[Server]:
-        """Boot one server per entry of `suites` (e.g. ["bookworm", "trixie"])."""
-        if self.servers or self.proxy_pid:
+    def up(self, suites: list[str], backups: list[str] = ()) -> list[Server]:
+        """Boot one database server per entry of `suites` (e.g. ["bookworm", "trixie"]), and one
+        repository host per entry of `backups`; each database server whose suite a repository
+        host has keeps its repo2 there."""
+        if self.all or self.proxy_pid:
             self.down()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -94,29 +103,31 @@ class Fleet:
             network.bridge_up()
             self.proxy_pid = proxy.start(self.run_dir)
             self._save()
-            images = {suite: image.ensure_image(suite, PROXY_URL, self.log) for suite in dict.fromkeys(suites)}
+            images = {suite: image.ensure_image(suite, PROXY_URL, self.log) for suite in dict.fromkeys([*suites, *backups])}
             if not self.key.exists():
                 subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pgdeploy-servers",
                                 "-f", str(self.key)], check=True)
             for index, suite in enumerate(suites):
-                self.servers.append(self._create(index, suite, images[suite]))
+                self.servers.append(self._create(index, f"pg{index + 1}", suite, images[suite]))
+                self._save()
+            for index, suite in enumerate(backups):
+                self.backups.append(self._create(len(suites) + index, f"backup{index + 1}", suite, images[suite]))
                 self._save()
             self._write_client_files()
-            for server in self.servers:
+            for server in self.all:
                 self._wait_running(server)
         except BaseException:
-            for server in self.servers:  # the console log is removed with the server: keep its end
+            for server in self.all:  # the console log is removed with the server: keep its end
                 console = Path(server.dir) / "console.log"
                 if console.exists():
                     self.log(f"{server.name} console:\n" + console.read_text(errors="replace")[-2000:])
             self.down()
             raise
-        self.log(f"{len(self.servers)} server(s) up in {time.monotonic() - started:.1f}s: "
-                 + ", ".join(f"{s.name}={s.address} ({s.suite})" for s in self.servers))
+        self.log(f"{len(self.all)} server(s) up in {time.monotonic() - started:.1f}s: "
+                 + ", ".join(f"{s.name}={s.address} ({s.suite})" for s in self.all))
         return self.servers
 
-    def _create(self, index: int, suite: str, base: Path) -> Server:
-        name = f"pg{index + 1}"
+    def _create(self, index: int, name: str, suite: str, base: Path) -> Server:
         server = Server(name=name, suite=suite, address=network.address(index), netns=f"pgd-{name}",
                         veth=f"pgdv-{name}", dir=str(self.run_dir / "servers" / name))
         layer = Path(server.dir)
@@ -147,15 +158,15 @@ class Fleet:
         (ssh_dir / "authorized_keys").chmod(0o600)
 
     def _write_client_files(self) -> None:
-        known, config, hosts = [], [], []
-        for s in self.servers:
+        known, config, hosts = [], [], {}
+        for s in self.all:
             for pub in sorted((s.root / "etc/ssh").glob("ssh_host_*_key.pub")):
                 kind, blob = pub.read_text().split()[:2]
                 known.append(f"{s.name},{s.address} {kind} {blob}")
             config.append(f"Host {s.name}\n  HostName {s.address}\n  User root\n"
                           f"  IdentityFile {self.key}\n  IdentitiesOnly yes\n"
                           f"  UserKnownHostsFile {self.known_hosts}\n  StrictHostKeyChecking yes\n")
-            hosts.append(f"    ({s.name!r}, {{'ssh_hostname': {s.address!r}, 'ssh_user': 'root', "
+            hosts[s.name] = (f"    ({s.name!r}, {{'ssh_hostname': {s.address!r}, 'ssh_user': 'root', "
                          f"'ssh_key': {str(self.key)!r}, 'ssh_known_hosts_file': {str(self.known_hosts)!r}, "
                          f"'ssh_strict_host_key_checking': 'yes'}}),")
         if not self.secrets.exists():
@@ -166,9 +177,14 @@ class Fleet:
                 out.writelines(f"{name}={secrets.token_urlsafe(24)}\n" for name in names)
         self.known_hosts.write_text("\n".join(known) + "\n")
         self.ssh_config.write_text("\n".join(config))
+        repo2 = {db.name: next(b.name for b in self.backups if b.suite == db.suite)
+                 for db in self.servers if any(b.suite == db.suite for b in self.backups)}
         self.inventory.write_text(
             '"""Generated by `python -m servers up`: the local disposable servers."""\n\n'
-            "servers = [\n" + "\n".join(hosts) + "\n]\n")
+            "servers = [\n" + "\n".join(hosts[s.name] for s in self.servers) + "\n]\n"
+            "backup = [\n" + "\n".join(hosts[s.name] for s in self.backups) + "\n]\n"
+            f"# Each database server's repository host (same suite: pgBackRest's versions must match).\n"
+            f"repo2_hosts = {repo2!r}\n")
 
     def ssh(self, server: Server, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(["ssh", "-F", str(self.ssh_config), "-o", "BatchMode=yes",
@@ -196,14 +212,14 @@ class Fleet:
     # -- down --------------------------------------------------------------------------------
     def down(self) -> None:
         """Stop every server and the proxy this run started, and remove what `up` made."""
-        for server in self.servers:
+        for server in self.all:
             process.stop(server.pid, server.marker, timeout=60)
             subprocess.run(["umount", str(server.root)], capture_output=True)
             if Path(server.root).is_mount():
                 subprocess.run(["umount", "-l", str(server.root)], capture_output=True)
             network.netns_down(server.netns, server.veth)
             shutil.rmtree(server.dir, ignore_errors=True)
-        self.servers = []
+        self.servers, self.backups = [], []
         if self.proxy_pid:
             process.stop(self.proxy_pid, PROXY_MARKER, timeout=10)
             self.proxy_pid = 0

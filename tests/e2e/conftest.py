@@ -1,6 +1,7 @@
 """End-to-end fixtures: real disposable servers, the real pyinfra CLI over SSH.
 
-One session boots one bookworm and one trixie server; test modules run in file-name order,
+One session boots one bookworm and one trixie database server, and a bookworm pgBackRest
+repository host that keeps the bookworm server's repo2; test modules run in file-name order,
 so the ones that need a never-deployed server (test_0*) run before the first deploy.
 """
 
@@ -24,6 +25,7 @@ from servers.process import is_ours
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SUITES = ["bookworm", "trixie"]
+BACKUP_SUITES = ["bookworm"]  # repo2 of pg1 (pgBackRest's versions must match: same Debian)
 
 
 @dataclass
@@ -49,8 +51,8 @@ def fleet(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the end-to-end suite boots containers and must run as root")
     fleet = Fleet(tmp_path_factory.mktemp("servers"))
-    fleet.up(SUITES)
-    servers = list(fleet.servers)
+    fleet.up(SUITES, BACKUP_SUITES)
+    servers = list(fleet.all)
     yield fleet
     fleet.down()
     # Nothing may be left behind, even when tests failed.
@@ -93,8 +95,9 @@ def inventory_with(fleet, tmp_path):
         path = tmp_path / "inventory.py"
         path.write_text(textwrap.dedent(f"""
             import runpy
-            servers = [(name, {{**host_data, **{data!r}}})
-                       for name, host_data in runpy.run_path({str(LOCAL_INVENTORY)!r})["servers"]]
+            local = runpy.run_path({str(LOCAL_INVENTORY)!r})
+            servers = [(name, {{**host_data, **{data!r}}}) for name, host_data in local["servers"]]
+            backup = [(name, {{**host_data, **{data!r}}}) for name, host_data in local["backup"]]
         """))
         return path
     return make
@@ -110,7 +113,7 @@ def deployed(fleet, run_pyinfra) -> Run:
 
 def server_suite(fleet: Fleet, *args: str) -> subprocess.CompletedProcess:
     """The user-facing testinfra suite (tests/server), run as a user would against the servers."""
-    hosts = ",".join(f"ssh://{s.name}" for s in fleet.servers)
+    hosts = ",".join(f"ssh://{s.name}" for s in fleet.all)
     return subprocess.run(
         [str(BIN / "pytest"), "-p", "no:cacheprovider", "-q", str(PROJECT / "tests/server"),
          f"--hosts={hosts}", f"--ssh-config={fleet.ssh_config}", f"--inventory={LOCAL_INVENTORY}", *args],

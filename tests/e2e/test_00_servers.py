@@ -13,20 +13,20 @@ def ssh(fleet):
 
 
 def test_systemd_is_pid1_and_running(fleet, ssh):
-    for server in fleet.servers:
+    for server in fleet.all:
         assert ssh(server, "cat /proc/1/comm") == "systemd"
         assert ssh(server, "systemctl is-system-running") == "running"
 
 
 def test_each_server_has_its_own_identity(fleet, ssh):
     seen = set()
-    for server in fleet.servers:
+    for server in fleet.all:
         identity = ssh(server, "hostname; cat /etc/machine-id; ip -4 -o addr show eth0")
         name, machine_id, addr = identity.splitlines()
         assert name == server.name
         assert f"{server.address}/24" in addr
         seen.add(machine_id)
-    assert len(seen) == len(fleet.servers)
+    assert len(seen) == len(fleet.all)
 
 
 def test_suites(fleet, ssh):
@@ -40,7 +40,7 @@ def test_servers_reach_each_other(fleet, ssh):
 
 
 def test_uptime_starts_near_zero(fleet, ssh):
-    for server in fleet.servers:
+    for server in fleet.all:
         assert float(ssh(server, "cut -d' ' -f1 /proc/uptime")) < 600
 
 

@@ -31,13 +31,17 @@ FINGERPRINT = ("dpkg-query -W -f '${Package} ${Version}\\n' | md5sum; "
     ({"password_secrets": {"migrator": "PGDEPLOY_UNSET_1", "app": "PGDEPLOY_UNSET_2", "readonly": "PGDEPLOY_UNSET_3"},
       "secrets_file": None}, "migrator role password: missing secret: set environment variable PGDEPLOY_UNSET_1"),
     ({"postgres_tls_cert": "/etc/hostname"}, "postgres_tls_cert and postgres_tls_key go together"),
+    ({"backup_repo2_host": "nowhere"}, "backup_repo2_host 'nowhere' is not a host of the inventory's 'backup' group"),
+    # pg2 is trixie, backup1 bookworm.
+    ({"backup_repo2_host": "backup1"}, "runs Debian 13 but its repository host backup1 runs Debian 12; "
+                                       "pgBackRest's versions must match exactly"),
 ])
 def test_bad_data_stops_before_any_change(fleet, run_pyinfra, inventory_with, data, reason):
-    before = [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers]
+    before = [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.all]
     run = run_pyinfra(inventory=inventory_with(**data))
     assert run.rc != 0
     assert reason in run.log
     # One line per problem, naming the host it is about.
     assert any(re.search(r"\bpg[12]: ", line) and reason in line for line in run.log.splitlines())
     assert "Beginning operation run" not in run.log
-    assert [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.servers] == before
+    assert [fleet.ssh(s, FINGERPRINT).stdout for s in fleet.all] == before

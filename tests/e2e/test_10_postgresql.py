@@ -6,7 +6,7 @@ from conftest import server_suite
 def test_cold_deploy_changes_every_server(deployed, fleet):
     assert deployed.errors == 0
     changed_hosts = {h for op in deployed.results["operations"] for h in op["success"]}
-    assert changed_hosts == {s.name for s in fleet.servers}
+    assert changed_hosts == {s.name for s in fleet.all}
 
 
 def test_server_suite_passes(deployed, fleet):

@@ -142,6 +142,12 @@ def test_password_change_is_applied_once_and_never_leaks(fleet, deployed, pg1, p
     for password in [*new.values(), *passwords.values(), cipher]:
         for where, text in (("pyinfra output", output), ("process list", samples), ("server logs", logs)):
             assert password not in text, f"a password appeared in the {where}"
+    # The backup link's private keys, made on this machine and uploaded by the cold deploy.
+    keys = [fleet.ssh(pg1, "cat /var/lib/postgresql/.ssh/id_ed25519").stdout,
+            fleet.ssh(fleet.backups[0], "cat /home/pgbackrest/.ssh/id_ed25519").stdout]
+    key_lines = [line for key in keys for line in key.splitlines() if line and not line.startswith("-----")]
+    assert len(key_lines) >= 8
+    assert not [line for line in key_lines if line in output or line in logs], "a private key appeared"
     connect(pg1, "app", new["app"]).close()
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         connect(pg1, "app", passwords["app"])

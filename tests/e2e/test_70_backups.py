@@ -46,7 +46,7 @@ def started(fleet, server) -> str:
 
 def test_point_in_time_restore(fleet, pg1, run_pyinfra):
     insert(fleet, pg1, "a")
-    backup = fleet.ssh(pg1, "cd / && runuser -u postgres -- pgbackrest --stanza=main --type=full backup")
+    backup = fleet.ssh(pg1, "cd / && runuser -u postgres -- pgbackrest --stanza=main --repo=1 --type=full backup")
     assert backup.returncode == 0, backup.stderr
     insert(fleet, pg1, "b")
     target = sql(fleet, pg1, "SELECT now()")
@@ -89,3 +89,28 @@ def test_changed_cipher_pass_is_refused(fleet, pg1, run_pyinfra, inventory_with,
     assert "differs from the one stanza 'main' was created with; it cannot change once the stanza exists" in run.log
     assert fleet.ssh(pg1, "sha256sum /etc/pgbackrest/conf.d/pgdeploy-cipher.conf").stdout == before
     assert "a-different-cipher-pass-0123456789" not in run.log
+
+
+def test_restore_from_the_repository_host_after_repo1_is_lost(fleet, pg1, run_pyinfra):
+    """repo2 on the dedicated repository host is a backup on its own: with the database
+    server's repo1 gone, the drill restores from it, WAL archived to it included."""
+    backup1 = fleet.backups[0]
+    pulled = fleet.ssh(backup1, "cd / && runuser -u pgbackrest -- pgbackrest --stanza=main --output=json info")
+    assert pulled.returncode == 0, pulled.stderr
+    [info] = json.loads(pulled.stdout)
+    assert [b["database"]["repo-key"] for b in info["backup"]] and info["cipher"] == "aes-256-cbc"
+    insert(fleet, pg1, "e")  # after repo2's last backup: only repo2's archived WAL has these rows
+    repo1 = "/var/lib/pgbackrest"
+    # repo1 dies with the database server's disk. (Moved aside, so later tests get it back.)
+    lost = fleet.ssh(pg1, f"mv {repo1} {repo1}.lost && install -d -o postgres -g postgres -m 750 {repo1}")
+    assert lost.returncode == 0, lost.stderr
+    try:
+        assert fleet.ssh(pg1, f"find {repo1} -mindepth 1 | wc -l").stdout.strip() == "0"
+        report = drill(fleet, run_pyinfra, pg1, "--data", "restore_repo=2")
+    finally:
+        fleet.ssh(pg1, f"rm -rf {repo1} && mv {repo1}.lost {repo1}")
+    assert report["repo"] == "--repo=2" and report["match"] is True
+    users = report["tables"]["users"]
+    assert users["live"] == users["restored"]
+    assert int(sql(fleet, pg1, "SELECT count(*) FROM users WHERE external_id LIKE 'pitr-e-%'")) == 5
+    assert users["restored_rows"] == int(sql(fleet, pg1, "SELECT count(*) FROM users"))

@@ -26,12 +26,41 @@ def pytest_addoption(parser):
                      help="pyinfra inventory the servers were deployed from (default: group_data only)")
 
 
-@pytest.fixture(scope="module")
-def settings(host, request, os_release) -> dict:
-    path = request.config.getoption("--inventory")
-    name = host.backend.hostname
+def load_inventory(config, name: str):
+    """The pyinfra inventory the servers were deployed from (or just `name`, on group_data)."""
+    path = config.getoption("--inventory")
     with ctx_state.use(State()):  # pyinfra's loader records the file it executes in a state
-        inventory = make_inventory(path or name, cwd=str(PROJECT))
+        return make_inventory(path or name, cwd=str(PROJECT))
+
+
+def pytest_collection_modifyitems(config, items):
+    """A pgBackRest repository host (the inventory's `backup` group) is checked by
+    test_repository_host.py alone, and a database server by every other module."""
+    inventories, keep, drop = {}, [], []
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params
+        target = params.get("_testinfra_host") if params else None
+        if target is None:
+            keep.append(item)
+            continue
+        name = target.backend.hostname
+        if name not in inventories:
+            inventories[name] = load_inventory(config, name)
+        repository = schema.BACKUP_GROUP in inventories[name].get_host(name).groups
+        (keep if item.module.__name__.endswith("test_repository_host") == repository else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="module")
+def inventory(host, request):
+    return load_inventory(request.config, host.backend.hostname)
+
+
+@pytest.fixture(scope="module")
+def settings(host, inventory, os_release) -> dict:
+    name = host.backend.hostname
     return schema.resolve(inventory.get_host(name).data.dict(), os_release["VERSION_ID"], host=name)
 
 

@@ -28,14 +28,17 @@ def test_check_passes(host, settings):
     assert result.rc == 0, result.stderr
 
 
-def test_repository_is_encrypted(info):
-    assert info["status"]["code"] == 0
-    assert info["cipher"] == "aes-256-cbc"
+def test_repositories_are_sound_and_encrypted(info, settings):
+    # repo1 here, and repo2 on the repository host when there is one.
+    expected = [1, 2] if settings["backup_repo2_host"] else [1]
+    assert [repo["key"] for repo in info["repo"]] == expected
+    assert all(repo["status"]["code"] == 0 and repo["cipher"] == "aes-256-cbc" for repo in info["repo"])
 
 
-def test_newest_backup_is_fresh(info, settings):
-    newest = max(backup["timestamp"]["stop"] for backup in info["backup"])
-    assert time.time() - newest < settings["backup_max_age_hours"] * 3600
+def test_newest_backup_of_each_repository_is_fresh(info, settings):
+    for repo in info["repo"]:
+        newest = max(b["timestamp"]["stop"] for b in info["backup"] if b["database"]["repo-key"] == repo["key"])
+        assert time.time() - newest < settings["backup_max_age_hours"] * 3600, f"repo{repo['key']} is stale"
 
 
 def test_wal_goes_to_pgbackrest(psql, settings):

@@ -159,3 +159,53 @@ def test_tls_key_of_another_certificate_is_refused(defaults, tmp_path):
     _, other_key = make_pair(tmp_path, "b")
     assert schema.problems({**defaults, "postgres_tls_cert": cert, "postgres_tls_key": other_key}) == [
         f"postgres_tls_key {other_key!r} does not belong to postgres_tls_cert {cert!r}"]
+
+
+def _link_hosts(defaults, **overrides):
+    hosts = {"db1": {"groups": ["db"], "data": {**defaults, "backup_repo2_host": "bk1"}, "debian": "12"},
+             "db2": {"groups": ["db"], "data": {**defaults, "backup_stanza": "other", "backup_repo2_host": "bk1"},
+                     "debian": "12"},
+             "bk1": {"groups": ["backup"], "data": dict(defaults), "debian": "12"}}
+    for name, change in overrides.items():
+        hosts[name] = {**hosts[name], **change}
+    return hosts
+
+
+def test_backup_links_that_work(defaults):
+    assert schema.backup_link_problems(_link_hosts(defaults)) == []
+
+
+@pytest.mark.parametrize("overrides, reason", [
+    ({"db1": {"data_repo": "nowhere"}}, "db1: backup_repo2_host 'nowhere' is not a host of the inventory's 'backup' group"),
+    ({"db1": {"data_repo": "db2"}}, "db1: backup_repo2_host 'db2' is not a host of the inventory's 'backup' group"),
+    ({"db2": {"debian": "13"}}, "db2: runs Debian 13 but its repository host bk1 runs Debian 12; pgBackRest's "
+                                "versions must match exactly"),
+    ({"db2": {"stanza": "main"}}, "db2: bk1 already keeps stanza 'main' for db1; give each database server its "
+                                  "own backup_stanza"),
+    ({"bk1": {"data_repo": "bk1"}}, "bk1: backup_repo2_host is for database servers; bk1 is in the 'backup' group"),
+    ({"db1": {"path": "/var/lib/pgbackrest-repo2"}}, "db1: backup_repo_path and bk1's backup_repo2_path are both "
+     "'/var/lib/pgbackrest-repo2'; pgBackRest needs repo1 and repo2 on different paths"),
+])
+def test_backup_link_problems(defaults, overrides, reason):
+    changes = {}
+    for name, change in overrides.items():
+        change = dict(change)
+        data = dict(_link_hosts(defaults)[name]["data"])
+        if "data_repo" in change:
+            data["backup_repo2_host"] = change.pop("data_repo")
+        if "path" in change:
+            data["backup_repo_path"] = change.pop("path")
+        if "stanza" in change:
+            data["backup_stanza"] = change.pop("stanza")
+        changes[name] = {**change, "data": data}
+    assert schema.backup_link_problems(_link_hosts(defaults, **changes)) == [reason]
+
+
+def test_a_repository_host_needs_only_the_cipher_pass(defaults, monkeypatch):
+    monkeypatch.setenv("PGDEPLOY_BACKUP_CIPHER_PASS", "x" * 32)
+    for variable in defaults["password_secrets"].values():
+        monkeypatch.delenv(variable, raising=False)
+    data = {**defaults, "secrets_file": None}
+    assert list(schema.passwords(data, repository_host=True)) == ["backup_cipher"]
+    with pytest.raises(schema.SettingsError, match="migrator role password"):
+        schema.passwords(data)
