@@ -2,24 +2,29 @@
 pgvector (importer.localpg), each loader into a fresh database with the schema:
 
   importer  python -m importer's code: stream the ZIP, binary COPY into staging, merge
-  insert    the same documents, converted the same way, loaded with one INSERT per row
+            (worker processes parse the large tables: --workers, default one per CPU but one)
+  insert    the same documents, converted the same way (the importer's Converter), loaded
+            with one INSERT per row, all in one transaction
   copy      the physical limit: the same rows binary-COPY-encoded in memory beforehand
             (not timed), then COPY'd straight into the tables
   importer at a quarter of the size, to show its memory stays flat
-  parse     the importer's client side alone: inflate, parse and convert, no database
-            (the ceiling that the JSON itself puts on any Python loader)
+  parse     the importer's client side alone, in one process: inflate, parse and encode the
+            COPY rows, no database (what the JSON costs a Python loader per CPU)
+  inflate   reading the ZIP alone: the part no worker can share (one deflate stream a table)
 
-Each loader runs in its own process, which reports its time and peak RSS. Every export has
-users x 10 sessions x 10 messages with 1536-d embeddings.
+Each loader runs in its own process; its peak memory is sampled (RSS of the process and all
+its descendants, the importer's workers included). Every export has users x 10 sessions x 10
+messages with 1536-d embeddings. Nothing here leaves the machine: the server listens on a
+unix socket only.
 
-    .venv/bin/python bench/convex_import.py [--messages 200000]
+    .venv/bin/python bench/convex_import.py [--messages 200000] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import struct
 import subprocess
 import sys
@@ -35,7 +40,7 @@ import orjson  # noqa: E402
 import psycopg  # noqa: E402
 from pgvector.psycopg import register_vector  # noqa: E402
 
-from importer import staging  # noqa: E402
+from importer import encode, staging  # noqa: E402
 from importer.__main__ import main as importer_main  # noqa: E402
 from importer.export import Export  # noqa: E402
 from importer.localpg import LocalServer  # noqa: E402
@@ -110,11 +115,12 @@ def run_copy(zip_path: str, dsn: str) -> tuple[int, float]:
     return sum(e[3] for e in encoded), time.perf_counter() - start
 
 
-def child(method: str, zip_path: str, dsn: str) -> None:
-    """Run one loader in this process; print its rows, seconds and peak RSS as JSON."""
+def child(method: str, zip_path: str, dsn: str, workers: str) -> None:
+    """Run one loader in this process; print its rows and seconds as JSON."""
     start = time.perf_counter()
     if method == "importer":
-        code = importer_main([zip_path, "--dsn", dsn, "--rejects", zip_path + ".rejects.jsonl"])
+        code = importer_main([zip_path, "--dsn", dsn, "--rejects", zip_path + ".rejects.jsonl",
+                              *(["--workers", workers] if workers else [])])
         if code != 0:
             sys.exit(f"importer exited {code}")
         with psycopg.connect(dsn) as conn:
@@ -124,23 +130,61 @@ def child(method: str, zip_path: str, dsn: str) -> None:
         rows = run_insert(zip_path, dsn)
         seconds = time.perf_counter() - start
     elif method == "parse":
+        rows = 0
         with Export(zip_path) as export:
-            rows = sum(1 for target in TARGETS for _ in converted_rows(export, Mapping.default(), target))
+            for target in TARGETS:
+                source = Mapping.default().tables[target].source
+                encoder = encode.LineEncoder(Mapping.default(), target, export.encoding(source), export.table_numbers)
+                rows += sum(batch.rows for batch in encode.serial(encoder, export.documents(source), 1 << 20))
+        seconds = time.perf_counter() - start
+    elif method == "inflate":
+        with Export(zip_path) as export:
+            rows = sum(1 for target in TARGETS for _ in export.documents(Mapping.default().tables[target].source))
         seconds = time.perf_counter() - start
     else:
         rows, seconds = run_copy(zip_path, dsn)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb}))
+    print(json.dumps({"rows": rows, "seconds": seconds}))
 
 
-def measure(method: str, zip_path: str, server: LocalServer, name: str) -> dict:
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants now, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def measure(method: str, zip_path: str, server: LocalServer, name: str, workers: str) -> dict:
     dsn = server.create_database(name)
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", method, zip_path, dsn], cwd=PROJECT,
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"{method} failed:\n{out.stderr[-3000:]}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen([sys.executable, __file__, "--child", method, zip_path, dsn, workers],
+                                    cwd=PROJECT, stdout=out, stderr=err, text=True)
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, _tree_rss(proc.pid))
+                time.sleep(0.1)
+            out.seek(0)
+            err.seek(0)
+            if proc.returncode != 0:
+                sys.exit(f"{method} failed:\n{err.read()[-3000:]}")
+            result = json.loads(out.read().strip().splitlines()[-1])
+        return result | {"peak_mb": peak / 2**20}
     finally:
         server.drop_database(name)
 
@@ -158,7 +202,8 @@ def export_for(messages: int, directory: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200_000, help="messages in the export (default 200,000)")
-    parser.add_argument("--child", nargs=3, metavar=("METHOD", "ZIP", "DSN"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", default="", help="the importer's --workers (default: its own default)")
+    parser.add_argument("--child", nargs=4, metavar=("METHOD", "ZIP", "DSN", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
@@ -167,10 +212,12 @@ def main() -> None:
         results = {}
         for label, method, zip_path in [("importer", "importer", full), ("insert", "insert", full),
                                         ("copy", "copy", full), ("importer 1/4", "importer", quarter),
-                                        ("parse", "parse", full)]:
-            results[label] = measure(method, zip_path, server, f"bench_{method}_{len(results)}")
+                                        ("parse", "parse", full), ("inflate", "inflate", full)]:
+            results[label] = measure(method, zip_path, server, f"bench_{method}_{len(results)}", args.workers)
             r = results[label]
             print(f"{label}: {r['rows']:,} rows in {r['seconds']:.1f} s", file=sys.stderr)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end; importer --workers "
+          f"{args.workers or encode.default_workers()}")
     report(results)
 
 
@@ -184,6 +231,8 @@ def report(results: dict) -> None:
     print(f"importer / row-by-row:     {vs_insert:.1f}x  (target >= 20x: {'met' if vs_insert >= 20 else 'NOT met'})")
     growth = results["importer"]["peak_mb"] - results["importer 1/4"]["peak_mb"]
     print(f"importer peak RSS, 4x the rows: {growth:+.0f} MB")
+    limit = rate["inflate"] / rate["copy"]
+    print(f"reading the ZIP alone runs at {limit:.2f}x raw COPY: a ceiling for any loader of this export")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 and messages.
 
     python -m importer snapshot.zip [--dsn DSN] [--mapping FILE] [--rejects FILE] [--allow-rejects]
+                                    [--workers N]
 
 The DSN takes no password: libpq's PG* environment variables, ~/.pgpass or PGPASSFILE supply
 it, as they do for psql. Exit status: 0 imported, 1 something was rejected (unless
@@ -36,6 +37,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mapping", help="JSON file renaming Convex tables and fields")
     parser.add_argument("--rejects", help="JSONL file of rejected documents (default: SNAPSHOT.rejects.jsonl)")
     parser.add_argument("--allow-rejects", action="store_true", help="exit 0 even when documents were rejected")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes parsing the large tables (default: one per CPU but one, "
+                             "none on two CPUs or fewer; 1: parse in this process)")
     return parser.parse_args(argv)
 
 
@@ -47,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         mapping = Mapping.load(args.mapping) if args.mapping else Mapping.default()
         with Export(args.snapshot) as export, psycopg.connect(args.dsn) as conn, \
                 Rejects(rejects_path) as rejects, Reporter() as reporter:
-            counts = run(export, conn, mapping, rejects, reporter)
+            counts = run(export, conn, mapping, rejects, reporter, args.workers)
     except (MappingError, ExportError) as error:
         print(f"importer: {error}", file=sys.stderr)
         return 2

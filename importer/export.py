@@ -5,6 +5,7 @@ and `<table>/generated_schema.jsonl` announces its value encoding. `_storage/` (
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import struct
 import threading
@@ -15,7 +16,8 @@ from collections.abc import Iterator
 import orjson
 from isal import isal_zlib
 
-from pgcore.convex_values import BadValue, Encoding, detect
+from pgcore.convex_ids import InvalidId, decode
+from pgcore.convex_values import BadValue, Encoding, detect, override
 
 TABLES = "_tables/documents.jsonl"
 BLOCK_BYTES = 1 << 20
@@ -78,8 +80,63 @@ class Export:
         except (orjson.JSONDecodeError, BadValue) as error:
             raise ExportError(f"{self.path}: {name}: {error}") from None
 
+    def overrides(self, table: str, fields: frozenset[str]) -> dict[str, object]:
+        """The legacy encoding's per-document export contexts (pgcore.convex_values.override),
+        by _id, cut down to `fields`: the rest of a document is never read, so a context that
+        touches nothing else is dropped, and memory holds only what can change an import."""
+        if self.encoding(table) is not Encoding.LEGACY:
+            return {}
+        name, found = f"{table}/generated_schema.jsonl", {}
+        for number, line in self.lines(name):
+            if number == 1:
+                continue  # the type string
+            try:
+                convex_id, context = override(orjson.loads(line))
+                decode(convex_id)
+            except (orjson.JSONDecodeError, BadValue, InvalidId) as error:
+                raise ExportError(f"{self.path}: {name} line {number}: {error}") from None
+            if isinstance(context, dict) and "$float64NaN" not in context:
+                context = {field: hint for field, hint in context.items() if field in fields and hint != "infer"}
+                if not context:
+                    continue
+            elif context == "infer":
+                continue
+            found[convex_id] = context
+        return found
+
     def lines(self, name: str) -> Iterator[tuple[int, bytes]]:
-        """(line number, line) for each non-blank line, streamed: memory stays flat.
+        """(line number, line) for each non-blank line, streamed: memory stays flat."""
+        number, rest = 0, b""
+        with contextlib.closing(self._blocks(name)) as blocks:
+            for block in blocks:
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    number += 1
+                    if line.strip():
+                        yield number, line
+        if rest.strip():
+            yield number + 1, rest
+
+    def chunks(self, name: str) -> Iterator[tuple[int, bytes]]:
+        """(number of its first line, block of whole lines), about BLOCK_BYTES each, streamed:
+        the lines of `lines()`, blank ones included, for a worker to split and number."""
+        number, rest = 1, bytearray()
+        with contextlib.closing(self._blocks(name)) as blocks:
+            for block in blocks:
+                cut = block.rfind(b"\n") + 1
+                if not cut:  # a line longer than a block: keep gathering it
+                    rest += block
+                    continue
+                chunk = bytes(rest) + block[:cut] if rest else block[:cut]
+                rest = bytearray(block[cut:])
+                yield number, chunk
+                number += chunk.count(b"\n")
+        if rest:
+            yield number, bytes(rest)
+
+    def _blocks(self, name: str) -> Iterator[bytes]:
+        """The entry's inflated bytes, block by block.
 
         A thread inflates the entry: inflating releases the GIL, so it overlaps parsing."""
         blocks: queue.Queue = queue.Queue(maxsize=QUEUED_BLOCKS)
@@ -87,18 +144,10 @@ class Export:
         reader = threading.Thread(target=self._inflate, args=(name, blocks, stop), daemon=True)
         reader.start()
         try:
-            number, rest = 0, b""
             while (block := blocks.get()) is not None:
                 if isinstance(block, BaseException):
                     raise ExportError(f"{self.path}: {name}: {block}")
-                lines = (rest + block).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    number += 1
-                    if line.strip():
-                        yield number, line
-            if rest.strip():
-                yield number + 1, rest
+                yield block
         finally:
             stop.set()
             reader.join()

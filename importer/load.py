@@ -4,26 +4,28 @@ starts clean; ON CONFLICT (id) DO NOTHING makes a re-import of the same export a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 import orjson
 import psycopg
-from pgvector.psycopg import register_vector
 
-from pgcore.convex_mapping import TARGETS, Converter, Mapping, Rejected, row_id
+from pgcore.convex_mapping import TARGETS, Mapping
 
-from . import merge, staging
+from . import encode, merge, staging, wire
 from .export import Export, ExportError
 from .progress import Reporter
 from .rejects import Rejects
 from .summary import TableCounts
 
 log = logging.getLogger("importer")
+COPY_BLOCK = 1 << 20  # bytes of COPY data per write when encoding in this process
 
 
 def run(export: Export, conn: psycopg.Connection, mapping: Mapping, rejects: Rejects,
-        reporter: Reporter) -> list[TableCounts]:
+        reporter: Reporter, workers: int | None = None) -> list[TableCounts]:
+    """`workers` processes encode the large tables (default: encode.default_workers(); 0 or 1: none)."""
     sources = {target: mapping.tables[target].source for target in TARGETS}
     missing = [f"{source!r} (for {target})" for target, source in sources.items() if not export.has_table(source)]
     if missing:
@@ -31,52 +33,57 @@ def run(export: Export, conn: psycopg.Connection, mapping: Mapping, rejects: Rej
                           f"it has: {', '.join(sorted(export.table_numbers)) or 'none'}")
     for part in export.not_imported(set(sources.values())):
         log.info("not imported: %s", part)
-    register_vector(conn)
-    with conn.transaction(), conn.cursor() as cur:
-        unknown = {target: stage(cur, export, mapping, target, rejects, reporter) for target in TARGETS}
-        counts = []
-        for target in TARGETS:
-            started = time.monotonic()
-            table_counts = merge.merge(cur, mapping, target)
-            log.info("%s: merged, %s inserted, in %.1f s", target, f"{table_counts.inserted:,}",
-                     time.monotonic() - started)
-            table_counts.unknown_fields = unknown[target]
-            _write_refused(conn, export, target, sources[target], rejects)
-            counts.append(table_counts)
+    overrides = {target: export.overrides(source, mapping.tables[target].known_fields())
+                 for target, source in sources.items()}
+    workers = encode.default_workers() if workers is None else workers
+    large = any(export.size(source) >= encode.PARALLEL_BYTES for source in sources.values())
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(encode.Workers(workers, mapping, export.table_numbers, overrides)) \
+            if workers > 1 and large else None
+        with conn.transaction(), conn.cursor() as cur:
+            # The rows are written as binary COPY data here (importer.wire): text in UTF-8.
+            cur.execute("SET LOCAL client_encoding TO 'UTF8'")
+            unknown = {target: stage(cur, export, mapping, target, rejects, reporter, pool, overrides[target])
+                       for target in TARGETS}
+            stack.close()  # the workers are done: their memory goes back before the merge
+            counts = []
+            for target in TARGETS:
+                started = time.monotonic()
+                table_counts = merge.merge(cur, mapping, target)
+                log.info("%s: merged, %s inserted, in %.1f s", target, f"{table_counts.inserted:,}",
+                         time.monotonic() - started)
+                table_counts.unknown_fields = unknown[target]
+                _write_refused(conn, export, target, sources[target], rejects)
+                counts.append(table_counts)
     return counts
 
 
 def stage(cur: psycopg.Cursor, export: Export, mapping: Mapping, target: str, rejects: Rejects,
-          reporter: Reporter) -> set[str]:
+          reporter: Reporter, pool: encode.Workers | None = None, overrides: dict | None = None) -> set[str]:
     """COPY every document of `target`'s Convex table into its staging table; the ones that
     fail their own checks go to the rejects file now. Returns the unmapped field names."""
     source = mapping.tables[target].source
-    converter = Converter(mapping, target, export.encoding(source), export.table_numbers)
+    encoding = export.encoding(source)
     staging.create(cur, target)
-    blank = staging.blank_row(target)
     unknown: set[str] = set()
-    with cur.copy(staging.copy_statement(target)) as copy, reporter.table(target, export.size(source)) as progress:
-        copy.set_types(staging.types(target))
-        for number, line in export.documents(source):
-            rejected = None
-            try:
-                doc = orjson.loads(line)
-                copy.write_row([*converter.convert(doc), number, "candidate", None, None])
-            except orjson.JSONDecodeError as error:
-                doc, rejected = line.decode("utf-8", "replace"), Rejected("bad_json", str(error))
-            except Rejected as error:
-                rejected = error
-            if rejected is not None:
-                # Staged too, so that the database counts it and a child can say its parent failed.
-                convex_id = doc.get("_id") if isinstance(doc, dict) else None
-                convex_id = convex_id if isinstance(convex_id, str) else None
-                copy.write_row([row_id(convex_id) if convex_id else None, convex_id, None, None, *blank,
-                                number, "invalid", rejected.reason, rejected.detail])
-                rejects.write(source, number, convex_id, rejected.reason, rejected.detail, doc)
-            if isinstance(doc, dict) and (new := converter.unknown_fields(doc) - unknown):
-                log.warning("%s: field %s is not mapped and not imported", source, ", ".join(sorted(new)))
-                unknown |= new
-            progress.advance(len(line) + 1)
+    if pool is not None and export.size(source) >= encode.PARALLEL_BYTES:
+        batches = pool.batches(export, source, target, encoding)
+    else:
+        encoder = encode.LineEncoder(mapping, target, encoding, export.table_numbers, overrides)
+        batches = encode.serial(encoder, export.documents(source), COPY_BLOCK)
+    with contextlib.closing(batches), cur.copy(staging.copy_statement(target)) as copy, \
+            reporter.table(target, export.size(source)) as progress:
+        copy.write(wire.SIGNATURE)
+        for batch in batches:
+            copy.write(batch.payload)
+            for r in batch.rejected:
+                rejects.write(source, r.line, r.convex_id, r.reason, r.detail, r.document)
+            for fields in batch.unknown:
+                if new := fields - unknown:
+                    log.warning("%s: field %s is not mapped and not imported", source, ", ".join(sorted(new)))
+                    unknown |= new
+            progress.advance(batch.size, batch.rows)
+        copy.write(wire.TRAILER)
     staging.analyze(cur, target)
     return unknown
 

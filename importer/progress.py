@@ -22,8 +22,8 @@ class TableProgress:
         self.start = self.shown = time.monotonic()
         self.task = bar.add_task(name, total=total_bytes, rate="") if bar else None
 
-    def advance(self, line_bytes: int) -> None:
-        self.rows += 1
+    def advance(self, line_bytes: int, rows: int = 1) -> None:
+        self.rows += rows
         self.bytes += line_bytes
         now = time.monotonic()
         if now - self.shown >= (REFRESH_EVERY if self.bar else LOG_EVERY):

@@ -47,10 +47,6 @@ def copy_statement(target: str) -> sql.Composed:
     return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table(target), names)
 
 
-def types(target: str) -> list[str]:
-    return [kind for _, kind in columns(target)]
-
-
 def blank_row(target: str) -> list:
     """A row of NULLs between the head and the tail, for a document that failed its checks."""
     return [None] * (len(columns(target)) - len(HEAD) - len(TAIL))

@@ -31,11 +31,11 @@ from pgcore.convex_values import UNIFORM_MARKER, Encoding
 TABLE_NUMBERS = {"users": 10001, "chat_sessions": 10002, "messages": 10003, "notes": 10004}
 START_MS = 1718031234567.891  # a _creationTime with the sub-millisecond part Convex writes
 LEGACY_TYPES = {
-    "users": "{_creationTime: normalfloat64, _id: string, clerkId: string, email: string, name?: string, "
+    "users": "{_creationTime: normalfloat64, _id: string, clerkId: string, email: string, name?: int64 | string, "
              "imageUrl?: string}",
     "chat_sessions": "{_creationTime: normalfloat64, _id: string, userId: string, title: string}",
-    "messages": "{_creationTime: normalfloat64, _id: string, sessionId: string, sender: string, content: string, "
-                "embedding?: array<float64>, tokenCount?: int64}",
+    "messages": "{_creationTime: normalfloat64, _id: string, sessionId: string, sender: string, "
+                "content: bytes | string, embedding?: array<float64 | int64>, tokenCount?: int64}",
     "notes": "{_creationTime: normalfloat64, _id: string, body: string}",
 }
 
@@ -67,6 +67,9 @@ class Generator:
         # them and still give every other document the same ids and times.
         self.vectors = numpy.random.default_rng(plan.seed) if vectors else None
         self.clock = START_MS
+        # The legacy encoding's per-document export contexts, by _id, as Convex writes them
+        # after the type string in generated_schema.jsonl where the shape is ambiguous.
+        self.overrides: dict[str, dict] = {}
 
     def new_id(self, table: str) -> str:
         return DocumentId(TABLE_NUMBERS[table], self.rng.randbytes(16)).encode()
@@ -84,10 +87,33 @@ class Generator:
     def int64(self, n: int):
         return n if self.plan.encoding is Encoding.UNIFORM else str(n)
 
+    def bytes_value(self, data: bytes):
+        text = base64.b64encode(data).decode()
+        return {"$bytes": text} if self.plan.encoding is Encoding.UNIFORM else text
+
     def non_finite(self, value: float):
         if self.plan.encoding is Encoding.UNIFORM:
             return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+    def context(self, value: float | str) -> object:
+        """The export context of a legacy value whose string is ambiguous."""
+        if value == "int64" or value == "bytes":
+            return value
+        if value != value:
+            return {"$float64NaN": base64.b64encode(struct.pack("<d", value)).decode()}
+        return "float64inf"
+
+    def hint(self, doc: dict, field: str, context, index: int | None = None) -> None:
+        """Record `doc[field]` (or its element `index`) as needing `context` in the legacy encoding."""
+        if self.plan.encoding is Encoding.UNIFORM:
+            return
+        fields = self.overrides.setdefault(doc["_id"], {})
+        if index is None:
+            fields[field] = context
+        else:
+            elements = fields.setdefault(field, ["infer"] * len(doc[field]))
+            elements[index] = context
 
     def user(self, n: int, **fields) -> dict:
         return {"_id": self.new_id("users"), "_creationTime": self.tick(), "clerkId": f"user_{n}",
@@ -127,6 +153,9 @@ def _edge_cases(gen: Generator) -> Iterator[tuple[str, dict | bytes, str | None]
     yield "users", later, "duplicate_email"  # first in the file, but created later
     yield "users", earlier, None
     yield "users", gen.user(903, clerkId="user_900"), "duplicate_external_id"
+    numbered = gen.user(906, name=gen.int64(12345))  # an int64 in the field, not a string
+    gen.hint(numbered, "name", "int64")
+    yield "users", numbered, "bad_type"
     no_email = gen.user(904)
     del no_email["email"]
     yield "users", no_email, "missing_field"
@@ -153,14 +182,24 @@ def _edge_cases(gen: Generator) -> Iterator[tuple[str, dict | bytes, str | None]
     yield "messages", unembedded, None
     integral = gen.message(chat["_id"], 902)
     integral["embedding"][0] = gen.int64(3)  # an int64 element: a string in the legacy encoding
+    gen.hint(integral, "embedding", "int64", index=0)
     yield "messages", integral, None
+    yield "messages", gen.message(chat["_id"], 913, content="12345"), None  # no override: a string stays one
+    binary = gen.message(chat["_id"], 914, content=gen.bytes_value(b"\x00\x01 not text"))
+    gen.hint(binary, "content", "bytes")
+    yield "messages", binary, "bad_type"
+    misfit = gen.message(chat["_id"], 915)  # an override that does not fit its value
+    gen.hint(misfit, "sender", "int64")
+    yield "messages", misfit, "bad_value" if gen.plan.encoding is Encoding.LEGACY else None
     yield "messages", gen.message(chat["_id"], 903, sender="system"), "bad_sender"
     yield "messages", gen.message(chat["_id"], 904, embedding=gen.vector()[:-1]), "bad_embedding"
     not_finite = gen.message(chat["_id"], 905)
     not_finite["embedding"][7] = gen.non_finite(float("nan"))
+    gen.hint(not_finite, "embedding", gen.context(float("nan")), index=7)
     yield "messages", not_finite, "bad_embedding"
     infinite = gen.message(chat["_id"], 906)
     infinite["embedding"][8] = gen.non_finite(float("inf"))
+    gen.hint(infinite, "embedding", gen.context(float("inf")), index=8)
     yield "messages", infinite, "bad_embedding"
     yield "messages", gen.message(chat["_id"], 907, embedding=[1e39] * gen.plan.dimensions), "bad_embedding"
     yield "messages", gen.message(chat["_id"], 908, content="nul \x00 inside"), "bad_string"
@@ -181,9 +220,7 @@ def write(path: str, plan: Plan) -> Expected:
         archive.writestr("README.md", "# Welcome to your Convex snapshot export!\n")
         archive.writestr("_tables/documents.jsonl", "".join(
             json.dumps({"name": name, "id": number}) + "\n" for name, number in TABLE_NUMBERS.items()))
-        for table in (*tables, "notes"):
-            marker = UNIFORM_MARKER if plan.encoding is Encoding.UNIFORM else LEGACY_TYPES[table]
-            archive.writestr(f"{table}/generated_schema.jsonl", json.dumps(marker) + "\n")
+        archive.writestr("notes/generated_schema.jsonl", json.dumps(_marker(plan, "notes")) + "\n")
         archive.writestr("notes/documents.jsonl", orjson.dumps(
             {"_id": gen.new_id("notes"), "_creationTime": gen.tick(), "body": "not imported"}) + b"\n")
         archive.writestr("_storage/documents.jsonl", b"")
@@ -191,14 +228,22 @@ def write(path: str, plan: Plan) -> Expected:
         for table in tables:
             # Each table is generated again from the same seed: a generator per table keeps ids
             # consistent across tables without holding any table in memory.
-            expected.documents[table] = _write_table(archive, table, plan, expected)
+            expected.documents[table], overrides = _write_table(archive, table, plan, expected)
+            # The type string, then (legacy) one override line per document that needs one.
+            archive.writestr(f"{table}/generated_schema.jsonl", b"".join(
+                [orjson.dumps(_marker(plan, table)) + b"\n"]
+                + [orjson.dumps({convex_id: context}) + b"\n" for convex_id, context in overrides.items()]))
     return expected
 
 
-def _write_table(archive: zipfile.ZipFile, table: str, plan: Plan, expected: Expected) -> int:
+def _marker(plan: Plan, table: str) -> str:
+    return UNIFORM_MARKER if plan.encoding is Encoding.UNIFORM else LEGACY_TYPES[table]
+
+
+def _write_table(archive: zipfile.ZipFile, table: str, plan: Plan, expected: Expected) -> tuple[int, dict]:
     gen = Generator(plan, vectors=table == "messages")
     cases = itertools.chain(_bulk(gen, plan), _edge_cases(gen) if plan.edge_cases else ())
-    line = 0
+    line, overrides = 0, {}
     with archive.open(f"{table}/documents.jsonl", "w", force_zip64=True) as out:
         for doc_table, doc, reason in cases:
             if doc_table != table:
@@ -207,7 +252,9 @@ def _write_table(archive: zipfile.ZipFile, table: str, plan: Plan, expected: Exp
             out.write((doc if isinstance(doc, bytes) else orjson.dumps(doc) + b"\n"))
             if reason:
                 expected.rejected[(table, line)] = reason
-    return line
+            if isinstance(doc, dict) and doc["_id"] in gen.overrides:
+                overrides[doc["_id"]] = gen.overrides[doc["_id"]]
+    return line, overrides
 
 
 def main(argv: list[str] | None = None) -> None:

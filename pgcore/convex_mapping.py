@@ -9,12 +9,15 @@ table and fields they come from; anything left out keeps its default:
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import struct
 import uuid
 from dataclasses import dataclass, field
 
 from . import convex_ids
-from .convex_values import BadValue, Encoding, creation_time, embedding
+from .convex_values import (BadValue, Encoding, apply_hint, creation_time, embedding, pg_microseconds,
+                           vector_binary)
 
 # Fixed forever: every row's id is uuid5(NAMESPACE, its Convex _id), so a re-import, and every
 # reference to the row, gives the same uuid.
@@ -24,6 +27,21 @@ EMBEDDING_DIMENSIONS = 1536
 
 def row_id(convex_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, convex_id)
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes
+_INT8, _FLOAT8 = struct.Struct(">q"), struct.Struct(">d")
+
+
+def row_id_bytes(convex_id: str) -> bytes:
+    """`row_id(convex_id).bytes`, uuid's binary wire form, without building a UUID object:
+    RFC 4122 version 5 is SHA-1 of namespace + name, cut to 16 bytes, with the version nibble
+    set to 5 and the variant bits to 10: what uuid.uuid5 does, less the UUID object, which a
+    binary COPY row has no use for."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + convex_id.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50
+    digest[8] = digest[8] & 0x3F | 0x80
+    return bytes(digest)
 
 
 @dataclass(frozen=True)
@@ -166,34 +184,70 @@ def _unknown(what: str, name, candidates) -> str:
     return f"unknown {what} {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
 
 
+def _decoded(doc: dict, context) -> dict:
+    """A copy of a legacy document with its export context applied (the original stays as it
+    was, for the rejects file)."""
+    if not isinstance(context, dict) or "$float64NaN" in context:
+        raise Rejected("bad_value", f"export context {str(context)[:40]!r} does not fit a document")
+    decoded = dict(doc)
+    for field, hint in context.items():
+        if field in decoded:
+            try:
+                decoded[field] = apply_hint(decoded[field], hint)
+            except BadValue as error:
+                raise Rejected("bad_value", f"{field}: {error} (generated_schema.jsonl's override)") from None
+    return decoded
+
+
 class Converter:
     """Turns one table's documents into staging rows: id, _id, created_at, _creationTime, then
-    each column (a reference gives the parent's uuid and its _id), or raises Rejected."""
+    each column (a reference gives the parent's uuid and its _id), or raises Rejected.
 
-    def __init__(self, mapping: Mapping, target: str, encoding: Encoding, table_numbers: dict[str, int]):
+    `convert` gives Python values; `wire` gives the same row as each field's binary COPY bytes
+    (None for NULL), for a loader that writes COPY data itself. Both run the same checks."""
+
+    REFERENCE_CACHE = 1 << 16  # references already checked, per table: children share parents
+
+    def __init__(self, mapping: Mapping, target: str, encoding: Encoding, table_numbers: dict[str, int],
+                 overrides: dict[str, object] | None = None):
         self.table = mapping.tables[target]
         self.known = self.table.known_fields()
         self.encoding = encoding
+        # Legacy encoding: export contexts by _id (Export.overrides), applied before any check.
+        self.overrides = overrides or {}
         self.table_number = table_numbers.get(self.table.source)
         self.plan = []
         for column in self.table.columns:
             parent = mapping.parent_source(column) if column.references else None
             self.plan.append((column, self.table.fields[column.name], parent, table_numbers.get(parent)))
+        self._references: dict[tuple[str, bool], list] = {}
 
     def convert(self, doc) -> list:
+        return self._row(doc, False)
+
+    def wire(self, doc) -> list[bytes | None]:
+        return self._row(doc, True)
+
+    def _row(self, doc, wire: bool) -> list:
         if not isinstance(doc, dict):
             raise Rejected("bad_json", f"a document must be an object, got {type(doc).__name__}")
         convex_id = doc.get("_id")
         if convex_id is None:
             raise Rejected("missing_field", "_id")
         self._check_id("_id", convex_id, self.table_number, self.table.source, "bad_id")
+        if self.overrides and (context := self.overrides.get(convex_id)) is not None:
+            doc = _decoded(doc, context)
         if "_creationTime" not in doc:
             raise Rejected("missing_field", "_creationTime")
         try:
             created = creation_time(doc["_creationTime"])
         except BadValue as error:
             raise Rejected("bad_creation_time", str(error)) from None
-        row = [row_id(convex_id), convex_id, created, float(doc["_creationTime"])]
+        if wire:
+            row = [row_id_bytes(convex_id), convex_id.encode(), _INT8.pack(pg_microseconds(created)),
+                   _FLOAT8.pack(float(doc["_creationTime"]))]
+        else:
+            row = [row_id(convex_id), convex_id, created, float(doc["_creationTime"])]
         for column, source, parent, parent_number in self.plan:
             value = doc.get(source)
             if value is None:
@@ -201,16 +255,30 @@ class Converter:
                     raise Rejected("missing_field", source)
                 row += [None, None] if column.kind == "reference" else [None]
             elif column.kind == "reference":
-                self._check_id(source, value, parent_number, parent, "wrong_table_reference")
-                row += [row_id(value), value]
+                row += self._reference(source, value, parent_number, parent, wire)
             elif column.kind == "embedding":
                 try:
-                    row.append(embedding(value, self.encoding, EMBEDDING_DIMENSIONS))
+                    row.append(vector_binary(value, self.encoding, EMBEDDING_DIMENSIONS) if wire
+                               else embedding(value, self.encoding, EMBEDDING_DIMENSIONS))
                 except BadValue as error:
                     raise Rejected(f"bad_{column.name}", str(error)) from None
             else:
-                row.append(self._text(column, source, value))
+                text = self._text(column, source, value)
+                row.append(text.encode() if wire else text)
         return row
+
+    def _reference(self, source: str, value, parent_number: int | None, parent: str, wire: bool) -> list:
+        """[parent's uuid, its _id]; a checked reference is remembered (only a valid one: a bad
+        one raises every time, with the same reason)."""
+        key = (value, wire) if isinstance(value, str) else None
+        if key is not None and (known := self._references.get(key)) is not None:
+            return known
+        self._check_id(source, value, parent_number, parent, "wrong_table_reference")
+        known = [row_id_bytes(value), value.encode()] if wire else [row_id(value), value]
+        if len(self._references) >= self.REFERENCE_CACHE:
+            self._references.clear()  # bounded: memory stays flat whatever the export's size
+        self._references[key] = known
+        return known
 
     def unknown_fields(self, doc: dict) -> set[str]:
         return doc.keys() - self.known

@@ -229,3 +229,47 @@ def test_a_damaged_zip_stops_the_import_and_changes_nothing(dsn, tmp_path):
     assert out.returncode == 2
     assert "messages/documents.jsonl" in out.stderr.splitlines()[-1]
     assert not ids(dsn, "users")  # users were staged and merged-ready, but nothing was committed
+
+
+def write_legacy(path: Path, tables: dict[str, list[dict]], overrides: dict[str, list]) -> Path:
+    """A legacy-encoding export: each table's type string, then its override lines."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("_tables/documents.jsonl",
+                         "".join(json.dumps({"name": n, "id": TABLE_NUMBERS[n]}) + "\n" for n in tables))
+        for name, docs in tables.items():
+            lines = [json.dumps("{_creationTime: normalfloat64, _id: string}")]
+            lines += [line if isinstance(line, str) else json.dumps(line) for line in overrides.get(name, [])]
+            archive.writestr(f"{name}/generated_schema.jsonl", "\n".join(lines) + "\n")
+            archive.writestr(f"{name}/documents.jsonl", "".join(json.dumps(d) + "\n" for d in docs))
+    return path
+
+
+def test_legacy_overrides_say_how_a_string_decodes(gen, dsn, tmp_path):
+    plain, numbered, binary = gen.user(1, name="12345"), gen.user(2, name="12345"), gen.user(3, imageUrl="aGk=")
+    path = write_legacy(tmp_path / "legacy.zip", {"users": [plain, numbered, binary], "chat_sessions": [],
+                                                  "messages": []},
+                        {"users": [{numbered["_id"]: {"name": "int64", "unmapped": "bytes"}},
+                                   {binary["_id"]: {"imageUrl": "bytes"}},
+                                   {plain["_id"]: "infer"}]})
+    assert import_(path, dsn, tmp_path) == 1
+    assert reasons(tmp_path) == {numbered["_id"]: "bad_type", binary["_id"]: "bad_type"}
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT full_name FROM users").fetchall() == [("12345",)]
+    with Export(str(path)) as export:  # kept: only what touches a field the import reads
+        assert export.overrides("users", Mapping.default().tables["users"].known_fields()) == {
+            numbered["_id"]: {"name": "int64"}, binary["_id"]: {"imageUrl": "bytes"}}
+
+
+@pytest.mark.parametrize("line, message", [
+    ("not json", "generated_schema.jsonl line 2"),
+    ({"not-an-id": "int64"}, "line 2: length"),
+    ({"jd7": "int64", "k57": "bytes"}, "line 2: an override line must be an object with one _id"),
+    ({"z43zp6c3e75gkmz1kfwj6mbbx5sw281h": "integer"}, "line 2: invalid export context 'integer'"),
+])
+def test_a_bad_override_line_stops_the_import_on_one_line(tmp_path, server, line, message):
+    path = write_legacy(tmp_path / "bad.zip", {"users": [], "chat_sessions": [], "messages": []}, {"users": [line]})
+    out = subprocess.run([sys.executable, "-m", "importer", str(path), "--dsn",
+                          f"host={server} user=postgres dbname=postgres"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert message in out.stderr and "users/generated_schema.jsonl" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr

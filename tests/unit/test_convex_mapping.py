@@ -1,12 +1,14 @@
 """Mapping Convex documents onto the planned schema, and the mapping file."""
 
 import json
+import struct
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from pgcore.convex_ids import DocumentId
-from pgcore.convex_mapping import Converter, Mapping, MappingError, Rejected, row_id
+from pgcore.convex_mapping import Converter, Mapping, MappingError, Rejected, row_id, row_id_bytes
 from pgcore.convex_values import Encoding
 
 NUMBERS = {"users": 10001, "chat_sessions": 10002, "messages": 10003}
@@ -135,3 +137,87 @@ def test_mapping_files_that_cannot_be_read(tmp_path):
         Mapping.load(str(tmp_path / "bad.json"))
     (tmp_path / "ok.json").write_text(json.dumps({"messages": {"fields": {"content": "text"}}}))
     assert Mapping.load(str(tmp_path / "ok.json")).tables["messages"].fields["content"] == "text"
+
+
+def test_row_id_bytes_are_the_uuid5_bytes():
+    ids = ["z43zp6c3e75gkmz1kfwj6mbbx5sw281h", *(cid(t, n) for t in NUMBERS for n in range(20)), "é🚀"]
+    for convex_id in ids:
+        assert row_id_bytes(convex_id) == row_id(convex_id).bytes
+
+
+@pytest.mark.parametrize("target, doc", [
+    ("users", user(name="Zoë 🚀")),
+    ("users", user()),  # optional fields absent: NULL
+    ("chat_sessions", {"_id": cid("chat_sessions"), "_creationTime": 1.5, "userId": cid("users", 7), "title": "t"}),
+    ("messages", message(embedding=[0.25, 3, -1e-38] + [0.5] * 1533)),
+    ("messages", message()),
+])
+def test_wire_is_the_binary_copy_form_of_convert(target, doc):
+    values, fields = converter(target).convert(doc), converter(target).wire(doc)
+    assert len(values) == len(fields)
+    for value, field in zip(values, fields):
+        if value is None:
+            assert field is None
+        elif isinstance(value, uuid.UUID):
+            assert field == value.bytes
+        elif isinstance(value, str):
+            assert field == value.encode()
+        elif isinstance(value, datetime):
+            assert field == struct.pack(">q", (value - datetime(2000, 1, 1, tzinfo=timezone.utc))
+                                        // timedelta(microseconds=1))
+        elif isinstance(value, float):
+            assert field == struct.pack(">d", value)
+        else:
+            assert field == struct.pack(">HH", len(value), 0) + value.astype(">f4").tobytes()
+
+
+def test_wire_rejects_as_convert_does():
+    conv = converter("messages")
+    for doc in (message(sender="system"), message(sessionId=cid("users")), message(embedding=[0.5] * 3),
+                message(sessionId="nope")):
+        reasons = []
+        for method in (conv.convert, conv.wire, conv.wire):  # twice: a remembered reference changes nothing
+            with pytest.raises(Rejected) as raised:
+                method(doc)
+            reasons.append((raised.value.reason, raised.value.detail))
+        assert reasons[0] == reasons[1] == reasons[2]
+
+
+def test_remembered_references_stay_bounded(monkeypatch):
+    monkeypatch.setattr(Converter, "REFERENCE_CACHE", 4)
+    conv = converter("messages")
+    for n in range(10):
+        assert conv.wire(message(sessionId=cid("chat_sessions", n)))[4] == row_id(cid("chat_sessions", n)).bytes
+    assert len(conv._references) <= 4
+
+
+def legacy(target: str, overrides: dict) -> Converter:
+    return Converter(Mapping.default(), target, Encoding.LEGACY, NUMBERS, overrides)
+
+
+def test_an_override_decodes_a_legacy_field_before_its_checks():
+    doc = user(name="12345", imageUrl="aGk=")
+    assert legacy("users", {}).convert(doc)[6:] == ["12345", "aGk="]  # no override: strings
+    for context, why in [({"name": "int64"}, "name is int, not a string"),
+                         ({"imageUrl": "bytes"}, "imageUrl is bytes, not a string")]:
+        with pytest.raises(Rejected) as raised:
+            legacy("users", {doc["_id"]: context}).convert(doc)
+        assert (raised.value.reason, raised.value.detail) == ("bad_type", why)
+    assert doc["name"] == "12345"  # the document itself is left as it was, for the rejects file
+
+
+def test_an_override_that_does_not_fit_rejects_the_document():
+    doc = message(sender="user")
+    for context in ({"sender": "int64"}, "int64", ["infer"]):
+        with pytest.raises(Rejected) as raised:
+            legacy("messages", {doc["_id"]: context}).wire(doc)
+        assert raised.value.reason == "bad_value"
+
+
+def test_embedding_overrides_reach_each_element():
+    doc = message(embedding=["3"] + [0.5] * 1535)
+    hinted = legacy("messages", {doc["_id"]: {"embedding": ["int64"] + ["infer"] * 1535}})
+    assert hinted.convert(doc)[-1][0] == 3.0
+    doc = message(embedding=["Infinity"] + [0.5] * 1535)
+    with pytest.raises(Rejected, match="is not finite"):
+        legacy("messages", {doc["_id"]: {"embedding": ["float64inf"] + ["infer"] * 1535}}).wire(doc)
