@@ -137,7 +137,8 @@ def test_password_change_is_applied_once_and_never_leaks(fleet, deployed, pg1, p
     changed = sorted(op["name"] for op in run.results["operations"] if op["success"])
     assert changed == [f"Application database and roles | The {k} role" for k in ("app", "migrator", "readonly")]
     assert samples.count("ps -eo args") > 20, "the sampler did not run during the deploy"
-    logs = fleet.ssh(pg1, "cat /var/log/postgresql/*.log /var/log/pgbackrest/*.log; journalctl --no-pager -o cat").stdout
+    logs = "".join(fleet.ssh(server, "cat /var/log/postgresql/*.log /var/log/pgbackrest/*.log; "
+                                     "journalctl --no-pager -o cat").stdout for server in (pg1, fleet.backups[0]))
     output = run.log + json.dumps(run.results) + deployed.log + json.dumps(deployed.results)
     for password in [*new.values(), *passwords.values(), cipher]:
         for where, text in (("pyinfra output", output), ("process list", samples), ("server logs", logs)):
