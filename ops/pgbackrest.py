@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 
 from pyinfra import host
 from pyinfra.api import FactBase, OperationError, StringCommand, operation
+from pyinfra.facts.files import File
 
 from ops.postgresql import secret_file
 from pgcore.secrets import Secret
@@ -59,6 +61,10 @@ class CipherPasses(FactBase):
                 "while IFS= read -r line; do "
                 "printf '%s %s\\n' \"${line%%-cipher-pass=*}\" \"$(printf '%s' \"$line\" | sha256sum)\"; done; fi")
 
+    @staticmethod
+    def default() -> dict:
+        return {}
+
     def process(self, output):
         return {int(repo.removeprefix("repo")): digest for repo, digest, *_ in (line.split() for line in output)}
 
@@ -68,33 +74,39 @@ def _line(repo: int, passphrase: Secret) -> str:
 
 
 @operation()
-def cipher_pass(passes: dict[int, Secret], locked: dict[int, str], group: str = "postgres"):
+def cipher_pass(passes: dict[int, Secret], local: dict[int, str], stanzas: list[str], group: str = "postgres"):
     """
     Write the repositories' cipher passes where pgBackRest reads them (root:`group`, 0640),
-    through a root-only directory, never a command line. A repository
-    whose stanza exists cannot change its pass (it would become unreadable): a different one
-    is refused.
+    through a root-only directory, never a command line. A repository on this host whose
+    stanza exists cannot change its pass (it would become unreadable): a different one is
+    refused.
 
     + passes: the ``Secret`` of each repository, by index
-    + locked: repositories whose pass may no longer change, with the reason (their stanza exists)
+    + local: the path of each repository on this host's disk, by index (another host guards its own)
+    + stanzas: the stanzas those repositories keep
     + group: the group pgBackRest runs as
 
     **Example:**
 
     .. code:: python
 
-        pgbackrest.cipher_pass(name="Cipher pass", passes={1: secret}, locked={1: "stanza 'main' exists"})
+        pgbackrest.cipher_pass(name="Cipher pass", passes={1: secret}, local={1: "/var/lib/pgbackrest"},
+                               stanzas=["main"])
     """
-    content = "[global]\n" + "".join(_line(repo, secret) + "\n" for repo, secret in sorted(passes.items()))
     current = host.get_fact(CipherPasses)
     wanted = {repo: hashlib.sha256(_line(repo, secret).encode()).hexdigest() for repo, secret in passes.items()}
     if current == wanted:
         host.noop("the cipher passes are in place")
         return
-    for repo, why in locked.items():
-        if repo in current and current[repo] != wanted.get(repo):
-            raise OperationError(f"the backup cipher pass of repo{repo} ({passes[repo].source}) differs from the one "
-                                 f"{why}; it cannot change once the stanza exists")
+    for repo, path in local.items():
+        if repo not in current or current[repo] == wanted.get(repo):
+            continue
+        for name in stanzas:
+            if host.get_fact(File, path=f"{path}/backup/{name}/backup.info"):
+                raise OperationError(f"the backup cipher pass of repo{repo} ({passes[repo].source}) differs from the "
+                                     f"one stanza {name!r} was created with; it cannot change once the stanza exists")
+    content = "[global]\n" + "".join(_line(repo, secret) + "\n" for repo, secret in sorted(passes.items()))
+    yield StringCommand(f"install -d -m 755 {posixpath.dirname(CIPHER_CONF)}")
     yield from secret_file(content.encode(), CIPHER_CONF, "640", "root", group)
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from pyinfra import host, inventory
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
-from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 
 from ops import pgbackrest, ssh
@@ -92,8 +91,6 @@ def configure(settings: dict) -> None:
     repo_path = settings["backup_repo2_path" if repository else "backup_repo_path"]
     for path in (repo_path, "/var/log/pgbackrest", *([] if repository else [SPOOL])):
         files.directory(name=f"{path} ({user} only)", path=path, user=user, group=user, mode="750")
-    files.directory(name="/etc/pgbackrest/conf.d", path="/etc/pgbackrest/conf.d", user="root", group="root",
-                    mode="755")
     if linked:
         link(user, home, linked)
     configuration(settings, user, linked)
@@ -175,13 +172,9 @@ def configuration(settings: dict, user: str, linked: list[Peer]) -> None:
         run_as=user, repos=repos, stanzas=stanzas, process_max=settings["resources"]["cpus"],
         spool_path=None if repository else SPOOL,
     )
-    # Only a repository on this host's own disk can be checked here; its pass is refused once
-    # a stanza exists in it (repo2's pass is guarded on its repository host).
     own = REPO2 if repository else 1
-    path = repos[0]["path"]
-    existing = [s["name"] for s in stanzas if host.get_fact(File, path=f"{path}/backup/{s['name']}/backup.info")]
     pgbackrest.cipher_pass(name="The repositories' cipher passes", passes=passes, group=user,
-                           locked={own: f"stanza {existing[0]!r} was created with"} if existing else {})
+                           local={own: repos[0]["path"]}, stanzas=[s["name"] for s in stanzas])
 
 
 def schedule(settings: dict, user: str, stanzas: list[str], repo: int) -> None:
