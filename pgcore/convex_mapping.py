@@ -190,12 +190,12 @@ def _decoded(doc: dict, context) -> dict:
     if not isinstance(context, dict) or "$float64NaN" in context:
         raise Rejected("bad_value", f"export context {str(context)[:40]!r} does not fit a document")
     decoded = dict(doc)
-    for field, hint in context.items():
-        if field in decoded:
+    for name, hint in context.items():
+        if name in decoded:
             try:
-                decoded[field] = apply_hint(decoded[field], hint)
+                decoded[name] = apply_hint(decoded[name], hint)
             except BadValue as error:
-                raise Rejected("bad_value", f"{field}: {error} (generated_schema.jsonl's override)") from None
+                raise Rejected("bad_value", f"{name}: {error} (generated_schema.jsonl's override)") from None
     return decoded
 
 
